@@ -1,0 +1,20 @@
+#pragma once
+// Non-owning view of a batch: `size` samples of `dim` values each, stored
+// contiguously sample after sample. The pointer lives in the backend's memory
+// (host memory for CPU backends, device memory for CUDA).
+
+#include <cstddef>
+
+namespace sgm {
+
+template <class Real>
+struct batch_view {
+    Real* data = nullptr;
+    std::size_t size = 0;  // number of samples B
+    std::size_t dim = 0;   // values per sample D
+
+    [[nodiscard]] std::size_t count() const { return size * dim; }
+    operator batch_view<const Real>() const { return {data, size, dim}; }
+};
+
+}  // namespace sgm

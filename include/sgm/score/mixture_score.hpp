@@ -1,0 +1,171 @@
+#pragma once
+// sgm::mixture_score — the exact score (and log-density) of a Gaussian mixture
+// perturbed by an affine SDE. Component k at time t is N(m(t)μ_k, m(t)²Σ_k + s(t)²I),
+// so with Σ_k = Q_k diag(λ_k) Q_kᵀ and v = m²λ_k + s²:
+//   log N_k(x) = −½ Σ_j u_j² v_j − ½ Σ_j log v_j − (D/2) log 2π,  u = (Q_kᵀ(x − mμ_k)) / v
+//   ∇ log p_t(x) = −Σ_k r_k(x) Q_k u_k,  r_k = softmax_k(log π_k + log N_k(x))  (log-sum-exp).
+// Works on every backend; time may differ per sample.
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "../batch_view.hpp"
+#include "../concepts/backend.hpp"
+#include "../concepts/sde.hpp"
+#include "../config.hpp"
+#include "../error.hpp"
+#include "gaussian_mixture.hpp"
+
+namespace sgm {
+
+template <backend Backend, affine_sde SDE>
+class mixture_score {
+public:
+    using backend_type = Backend;
+    using value_type = typename Backend::value_type;
+    using Real = value_type;
+
+    mixture_score(const gaussian_mixture<Real>& mixture, SDE sde, Backend be = Backend{})
+        : be_(std::move(be)), sde_(sde), dim_(mixture.dim()), components_(mixture.components()),
+          diagonal_(mixture.is_diagonal()) {
+        std::vector<Real> log_weights(components_);
+        for (std::size_t c = 0; c < components_; ++c) log_weights[c] = std::log(mixture.weights()[c]);
+        upload(log_weights, log_weights_);
+        upload(mixture.means(), means_);
+        upload(mixture.eigenvalues(), eigenvalues_);
+        if (!diagonal_) upload(mixture.eigenvectors(), eigenvectors_);
+    }
+
+    [[nodiscard]] std::size_t dim() const { return dim_; }
+    [[nodiscard]] std::size_t components() const { return components_; }
+    [[nodiscard]] const SDE& sde() const { return sde_; }
+
+    void score(batch_view<const Real> x, const Real* t, batch_view<Real> out) {
+        check_shapes(x, out.size, out.dim, "score");
+        prepare(x, t);
+        const std::size_t k_count = components_, d = dim_;
+        const Real* u = Backend::data(u_);
+        const Real* resp = Backend::data(log_joint_);
+        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        Real* o = out.data;
+        be_.for_each_index(x.size * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
+            const std::size_t b = idx / d, i = idx % d;
+            Real total = 0;
+            for (std::size_t c = 0; c < k_count; ++c) {
+                const Real* uc = u + (b * k_count + c) * d;
+                Real grad = 0;
+                if (q == nullptr) {
+                    grad = uc[i];
+                } else {
+                    const Real* row = q + (c * d + i) * d;
+                    for (std::size_t j = 0; j < d; ++j) grad += row[j] * uc[j];
+                }
+                total += resp[b * k_count + c] * grad;
+            }
+            o[idx] = -total;
+        });
+    }
+
+    // log p_t(x) per sample, written to out[0..B) (backend memory).
+    void log_density(batch_view<const Real> x, const Real* t, Real* out) {
+        check_shapes(x, x.size, x.dim, "log_density");
+        prepare(x, t);
+        const Real* lse = Backend::data(log_norm_);
+        be_.for_each_index(x.size, [=] SGM_HOST_DEVICE(std::size_t b) { out[b] = lse[b]; });
+    }
+
+    // Posterior class probabilities p_t(k | x), B × K (backend memory).
+    void component_posterior(batch_view<const Real> x, const Real* t, Real* out) {
+        check_shapes(x, x.size, x.dim, "component_posterior");
+        prepare(x, t);
+        const Real* resp = Backend::data(log_joint_);
+        be_.for_each_index(x.size * components_, [=] SGM_HOST_DEVICE(std::size_t i) { out[i] = resp[i]; });
+    }
+
+private:
+    void upload(const std::vector<Real>& host, typename Backend::vector& dst) {
+        dst = be_.make_vector(host.size());
+        be_.copy_from_host(std::span<const Real>(host), dst);
+    }
+
+    void check_shapes(batch_view<const Real> x, std::size_t out_size, std::size_t out_dim,
+                      const char* what) const {
+        detail::require(x.dim == dim_, "mixture_score::", what, ": samples have dim ", x.dim,
+                        ", expected the mixture's dim ", dim_);
+        detail::require(out_size == x.size && out_dim == x.dim, "mixture_score::", what, ": output is ",
+                        out_size, "x", out_dim, ", expected ", x.size, "x", x.dim);
+    }
+
+    // Grows the workspace; smaller batches reuse it, so steady-state calls do not allocate.
+    void reserve(std::size_t size) {
+        if (size <= capacity_) return;
+        u_ = be_.make_vector(size * components_ * dim_);
+        log_joint_ = be_.make_vector(size * components_);
+        log_norm_ = be_.make_vector(size);
+        capacity_ = size;
+    }
+
+    // Fills u (B×K×D), then the responsibilities r (B×K, in log_joint_) and log p (B).
+    void prepare(batch_view<const Real> x, const Real* t) {
+        reserve(x.size);
+        const std::size_t k_count = components_, d = dim_;
+        const SDE sde = sde_;
+        const Real* xs = x.data;
+        const Real* mu = Backend::data(means_);
+        const Real* lambda = Backend::data(eigenvalues_);
+        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        const Real* log_w = Backend::data(log_weights_);
+        Real* u = Backend::data(u_);
+        Real* joint = Backend::data(log_joint_);
+        Real* log_norm = Backend::data(log_norm_);
+
+        be_.for_each_index(x.size * k_count * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
+            const std::size_t j = idx % d, c = (idx / d) % k_count, b = idx / (d * k_count);
+            const Real m = sde.mean_coefficient(t[b]), s = sde.marginal_std(t[b]);
+            const Real v = m * m * lambda[c * d + j] + s * s;
+            Real y;
+            if (q == nullptr) {
+                y = xs[b * d + j] - m * mu[c * d + j];
+            } else {
+                y = 0;
+                for (std::size_t l = 0; l < d; ++l) y += q[(c * d + l) * d + j] * (xs[b * d + l] - m * mu[c * d + l]);
+            }
+            u[idx] = y / v;
+        });
+        be_.sum_segments(
+            x.size * k_count, d,
+            [=] SGM_HOST_DEVICE(std::size_t idx) {
+                const std::size_t j = idx % d, c = (idx / d) % k_count, b = idx / (d * k_count);
+                const Real m = sde.mean_coefficient(t[b]), s = sde.marginal_std(t[b]);
+                const Real v = m * m * lambda[c * d + j] + s * s;
+                return u[idx] * u[idx] * v + std::log(v);
+            },
+            joint);
+        be_.for_each_index(x.size, [=] SGM_HOST_DEVICE(std::size_t b) {
+            constexpr Real log_two_pi = Real(1.8378770664093454835606594728112);
+            Real* row = joint + b * k_count;
+            Real best = 0;
+            for (std::size_t c = 0; c < k_count; ++c) {
+                row[c] = log_w[c] - Real(0.5) * row[c] - Real(0.5) * Real(d) * log_two_pi;
+                best = c == 0 ? row[c] : (row[c] > best ? row[c] : best);
+            }
+            Real sum = 0;
+            for (std::size_t c = 0; c < k_count; ++c) sum += std::exp(row[c] - best);
+            const Real lse = best + std::log(sum);
+            log_norm[b] = lse;
+            for (std::size_t c = 0; c < k_count; ++c) row[c] = std::exp(row[c] - lse);
+        });
+    }
+
+    Backend be_;
+    SDE sde_;
+    std::size_t dim_, components_;
+    bool diagonal_;
+    typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_;
+    typename Backend::vector u_, log_joint_, log_norm_;  // workspace, sized for the last batch
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace sgm
