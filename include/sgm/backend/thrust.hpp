@@ -3,8 +3,9 @@
 // Thrust system: thrust_cpp and thrust_tbb run on the CPU with any compiler,
 // thrust_cuda (nvcc only) on an NVIDIA GPU. Algorithm code is the same for all.
 //
-// Include with the CCCL headers that ship with the CUDA toolkit
-// (-I<cuda>/include/cccl); Debian's older Thrust is not supported.
+// Works with the CCCL headers of the CUDA toolkit (-I<cuda>/include/cccl; required
+// for thrust_cuda) and with a system Thrust >= 1.17 for the CPU systems. CMake's
+// sgm::thrust target picks the right include directory.
 
 #include "../config.hpp"
 

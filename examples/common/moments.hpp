@@ -1,0 +1,51 @@
+#pragma once
+// Sample moments and their distance to a target's exact moments: the quality
+// numbers the examples print.
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace examples {
+
+// Mean (D) of n samples stored sample after sample (n × D).
+inline std::vector<double> sample_mean(const std::vector<double>& xs, std::size_t dim) {
+    const std::size_t n = xs.size() / dim;
+    std::vector<double> m(dim, 0.0);
+    for (std::size_t s = 0; s < n; ++s)
+        for (std::size_t i = 0; i < dim; ++i) m[i] += xs[s * dim + i];
+    for (double& v : m) v /= double(n);
+    return m;
+}
+
+// Unbiased covariance (D × D, row-major).
+inline std::vector<double> sample_covariance(const std::vector<double>& xs, std::size_t dim) {
+    const std::size_t n = xs.size() / dim;
+    const auto m = sample_mean(xs, dim);
+    std::vector<double> c(dim * dim, 0.0);
+    for (std::size_t s = 0; s < n; ++s)
+        for (std::size_t i = 0; i < dim; ++i)
+            for (std::size_t j = 0; j < dim; ++j) c[i * dim + j] += (xs[s * dim + i] - m[i]) * (xs[s * dim + j] - m[j]);
+    for (double& v : c) v /= double(n - 1);
+    return c;
+}
+
+struct moment_error {
+    double mean;        // ‖sample mean − true mean‖
+    double covariance;  // ‖sample cov − true cov‖_F / ‖true cov‖_F
+};
+
+inline moment_error compare_moments(const std::vector<double>& xs, std::size_t dim,
+                                    const std::vector<double>& true_mean, const std::vector<double>& true_cov) {
+    const auto m = sample_mean(xs, dim);
+    const auto c = sample_covariance(xs, dim);
+    double dm = 0, dc = 0, norm = 0;
+    for (std::size_t i = 0; i < dim; ++i) dm += (m[i] - true_mean[i]) * (m[i] - true_mean[i]);
+    for (std::size_t i = 0; i < dim * dim; ++i) {
+        dc += (c[i] - true_cov[i]) * (c[i] - true_cov[i]);
+        norm += true_cov[i] * true_cov[i];
+    }
+    return {std::sqrt(dm), std::sqrt(dc / norm)};
+}
+
+}  // namespace examples
