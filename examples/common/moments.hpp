@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace examples {
@@ -46,6 +47,24 @@ inline moment_error compare_moments(const std::vector<double>& xs, std::size_t d
         norm += true_cov[i] * true_cov[i];
     }
     return {std::sqrt(dm), std::sqrt(dc / norm)};
+}
+
+}  // namespace examples
+
+namespace examples {
+
+// The typical errors that `count` exact samples of `target` make by chance: the
+// root mean square of compare_moments over `draws` independent draws.
+template <class Mixture>
+moment_error typical_error(const Mixture& target, std::size_t count, std::uint64_t seed, int draws = 16) {
+    moment_error rms{0, 0};
+    for (int d = 0; d < draws; ++d) {
+        const auto e = compare_moments(target.sample(count, seed + std::uint64_t(d)), target.dim(), target.mean(),
+                                       target.covariance());
+        rms.mean += e.mean * e.mean / draws;
+        rms.covariance += e.covariance * e.covariance / draws;
+    }
+    return {std::sqrt(rms.mean), std::sqrt(rms.covariance)};
 }
 
 }  // namespace examples

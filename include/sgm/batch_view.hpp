@@ -4,6 +4,7 @@
 // (host memory for CPU backends, device memory for CUDA).
 
 #include <cstddef>
+#include <type_traits>
 
 namespace sgm {
 
@@ -14,7 +15,12 @@ struct batch_view {
     std::size_t dim = 0;   // values per sample D
 
     [[nodiscard]] std::size_t count() const { return size * dim; }
-    operator batch_view<const Real>() const { return {data, size, dim}; }
+    // A view of mutable values converts to a read-only view.
+    template <class U = Real>
+        requires(!std::is_const_v<U>)
+    operator batch_view<const U>() const {
+        return {data, size, dim};
+    }
 };
 
 }  // namespace sgm

@@ -49,6 +49,21 @@ struct thrust_cuda {
 };
 #endif
 
+namespace detail {
+// Sequential sum over one segment: the same order as the serial backend.
+template <class Real, class F>
+struct segment_sum {
+    F f;
+    std::size_t length;
+    Real* out;
+    SGM_HOST_DEVICE void operator()(std::size_t s) const {
+        Real acc = 0;
+        for (std::size_t j = 0; j < length; ++j) acc += f(s * length + j);
+        out[s] = acc;
+    }
+};
+}  // namespace detail
+
 template <class Real, class System = thrust_cpp>
 class thrust_backend {
 public:
@@ -68,7 +83,7 @@ public:
 
     template <class F>
     void sum_segments(std::size_t segments, std::size_t length, F f, Real* out) const {
-        for_each_index(segments, segment_sum<F>{f, length, out});
+        for_each_index(segments, detail::segment_sum<Real, F>{f, length, out});
     }
 
     template <class F>
@@ -97,19 +112,6 @@ public:
     }
     void copy(const vector& src, vector& dst) const { dst = src; }
 
-private:
-    // Sequential sum over one segment: the same order as the serial backend.
-    template <class F>
-    struct segment_sum {
-        F f;
-        std::size_t length;
-        Real* out;
-        SGM_HOST_DEVICE void operator()(std::size_t s) const {
-            Real acc = 0;
-            for (std::size_t j = 0; j < length; ++j) acc += f(s * length + j);
-            out[s] = acc;
-        }
-    };
 };
 
 }  // namespace sgm

@@ -84,30 +84,9 @@ public:
         be_.for_each_index(x.size * components_, [=] SGM_HOST_DEVICE(std::size_t i) { out[i] = resp[i]; });
     }
 
-private:
-    void upload(const std::vector<Real>& host, typename Backend::vector& dst) {
-        dst = be_.make_vector(host.size());
-        be_.copy_from_host(std::span<const Real>(host), dst);
-    }
-
-    void check_shapes(batch_view<const Real> x, std::size_t out_size, std::size_t out_dim,
-                      const char* what) const {
-        detail::require(x.dim == dim_, "mixture_score::", what, ": samples have dim ", x.dim,
-                        ", expected the mixture's dim ", dim_);
-        detail::require(out_size == x.size && out_dim == x.dim, "mixture_score::", what, ": output is ",
-                        out_size, "x", out_dim, ", expected ", x.size, "x", x.dim);
-    }
-
-    // Grows the workspace; smaller batches reuse it, so steady-state calls do not allocate.
-    void reserve(std::size_t size) {
-        if (size <= capacity_) return;
-        u_ = be_.make_vector(size * components_ * dim_);
-        log_joint_ = be_.make_vector(size * components_);
-        log_norm_ = be_.make_vector(size);
-        capacity_ = size;
-    }
-
     // Fills u (B×K×D), then the responsibilities r (B×K, in log_joint_) and log p (B).
+    // An implementation step, public only because nvcc forbids device lambdas in
+    // private member functions.
     void prepare(batch_view<const Real> x, const Real* t) {
         reserve(x.size);
         const std::size_t k_count = components_, d = dim_;
@@ -157,6 +136,29 @@ private:
             log_norm[b] = lse;
             for (std::size_t c = 0; c < k_count; ++c) row[c] = std::exp(row[c] - lse);
         });
+    }
+
+private:
+    void upload(const std::vector<Real>& host, typename Backend::vector& dst) {
+        dst = be_.make_vector(host.size());
+        be_.copy_from_host(std::span<const Real>(host), dst);
+    }
+
+    void check_shapes(batch_view<const Real> x, std::size_t out_size, std::size_t out_dim,
+                      const char* what) const {
+        detail::require(x.dim == dim_, "mixture_score::", what, ": samples have dim ", x.dim,
+                        ", expected the mixture's dim ", dim_);
+        detail::require(out_size == x.size && out_dim == x.dim, "mixture_score::", what, ": output is ",
+                        out_size, "x", out_dim, ", expected ", x.size, "x", x.dim);
+    }
+
+    // Grows the workspace; smaller batches reuse it, so steady-state calls do not allocate.
+    void reserve(std::size_t size) {
+        if (size <= capacity_) return;
+        u_ = be_.make_vector(size * components_ * dim_);
+        log_joint_ = be_.make_vector(size * components_);
+        log_norm_ = be_.make_vector(size);
+        capacity_ = size;
     }
 
     Backend be_;
