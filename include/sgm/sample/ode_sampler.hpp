@@ -12,6 +12,7 @@
 #include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
 #include <boost/numeric/odeint/stepper/generation.hpp>
 #include <boost/numeric/odeint/stepper/runge_kutta_dopri5.hpp>
+#include <boost/numeric/odeint/util/odeint_error.hpp>
 
 #include <cmath>
 #include <cstddef>
@@ -89,11 +90,17 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
         controlled solver(checker(Real(options.atol), Real(options.rtol)), odeint::default_step_adjuster<Real, Real>(),
                           stepper(sgm::odeint::backend_algebra<Backend>{be}));
         const Real initial_dt = Real((t1 - t0) * 1e-3);
-        odeint::integrate_adaptive(solver, std::ref(flow), x.values(), Real(t0), Real(t1), initial_dt,
-                                   [&](const vector&, Real t) {
-                                       report(t);
-                                       ++stats.steps;
-                                   });
+        try {
+            odeint::integrate_adaptive(solver, std::ref(flow), x.values(), Real(t0), Real(t1), initial_dt,
+                                       [&](const vector&, Real t) {
+                                           report(t);
+                                           ++stats.steps;
+                                       });
+        } catch (const odeint::odeint_error& e) {
+            // The step-size controller gave up (for example, a stiff or exploding flow).
+            throw error(concat("ode: the RK45 solver failed after ", stats.steps, " steps and ", flow.nfe(),
+                               " score evaluations (rtol ", options.rtol, ", atol ", options.atol, "): ", e.what()));
+        }
         stats.steps = stats.steps > 0 ? stats.steps - 1 : 0;  // odeint also reports the start
     } else {
         const std::size_t n = x.size() * x.dim();
