@@ -128,7 +128,7 @@ std::vector<double> points_for(std::size_t d) {
 
 }  // namespace
 
-TEST_CASE("mixture_score is the gradient of log_density, which is the perturbed mixture density", "[mixture]") {
+TEST_CASE("mixture_score is the gradient of log_density and log_density is the perturbed mixture density", "[mixture]") {
     const std::vector<std::pair<const char*, sgm::gaussian_mixture<double>>> mixtures = {
         {"1 component, full", one_full()}, {"2 components, diagonal", two_diagonal()},
         {"3 components, full", three_full()}};
@@ -149,7 +149,7 @@ TEST_CASE("mixture_score is the gradient of log_density, which is the perturbed 
     }
 }
 
-TEST_CASE("mixture_score stays finite and exact far in the tails, where direct evaluation underflows", "[mixture]") {
+TEST_CASE("mixture_score stays finite and exact far in the tails where direct evaluation underflows", "[mixture]") {
     // Two equal-covariance components; on the symmetry axis both responsibilities are 1/2.
     const sgm::gaussian_mixture<double> mixture({0.5, 0.5}, {-1, 0, 1, 0}, {0.5, 0, 0, 0.5, 0.5, 0, 0, 0.5});
     const sgm::vp_sde<double> sde;

@@ -42,7 +42,7 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("normal() is a pure function of (seed, sample, draw, element)", "[random]", float, double) {
+TEMPLATE_TEST_CASE("normal() is a pure function of seed and sample and draw and element", "[random]", float, double) {
     using Real = TestType;
     const Real first = sgm::random::normal<Real>(42, 1234, 5, 17);
     // Interleave other calls: no hidden state.
@@ -54,7 +54,7 @@ TEMPLATE_TEST_CASE("normal() is a pure function of (seed, sample, draw, element)
     CHECK(block[17 % 4] == first);
 }
 
-TEST_CASE("normal() differs across seeds, samples, draws and elements, high words included", "[random]") {
+TEST_CASE("normal() differs across seeds and samples and draws and elements including high words", "[random]") {
     const std::uint64_t high = std::uint64_t(1) << 32;
     std::set<double> seen;
     std::size_t count = 0;
@@ -79,7 +79,7 @@ TEST_CASE("float and double noise come from the same Philox words", "[random]") 
         }
 }
 
-TEMPLATE_TEST_CASE("fill_normal does not depend on batch size, first_sample or backend", "[random]", float,
+TEMPLATE_TEST_CASE("fill_normal does not depend on batch size or first_sample or backend", "[random]", float,
                    double) {
     using Real = TestType;
     const sgm::serial_backend<Real> serial;
@@ -109,7 +109,7 @@ TEMPLATE_TEST_CASE("fill_normal does not depend on batch size, first_sample or b
     }
 }
 
-TEMPLATE_TEST_CASE("a million normals have mean 0, variance 1 and a normal distribution", "[random]", float,
+TEMPLATE_TEST_CASE("a million normals have mean 0 and variance 1 and a normal distribution", "[random]", float,
                    double) {
     using Real = TestType;
     const std::size_t size = 1000, dim = 1000, n = size * dim;
@@ -151,7 +151,7 @@ TEMPLATE_TEST_CASE("a million normals have mean 0, variance 1 and a normal distr
     CHECK(d * std::sqrt(double(n)) < 1.95);
 }
 
-TEST_CASE("the four normals of a block, and neighbouring draws and samples, are uncorrelated", "[random]") {
+TEST_CASE("the four normals of a block and neighbouring draws and samples are uncorrelated", "[random]") {
     const std::size_t size = 1000, dim = 1000, blocks = size * dim / 4;
     const sgm::serial_backend<double> be;
     const auto z = fill(be, size, dim, {31, 0}, 2);

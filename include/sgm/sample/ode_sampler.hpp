@@ -74,7 +74,8 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
     using vector = typename Backend::vector;
     check_ode_options(options, double(sde.T()));
     require(x.size() >= 1, "ode: empty batch; expected at least one sample");
-    probability_flow<Backend, SDE, Model> flow(be, sde, model, x.size(), x.dim(), options.check_finite);
+    probability_flow<Backend, SDE, Model> flow(be, sde, model, x.size(), x.dim(), options.check_finite,
+                                               options.first_sample);
     ode_stats stats;
     const auto report = [&](Real t) {
         observer(step_report<Real>{stats.steps == 0 ? 0 : stats.steps - 1, stats.steps, t,
@@ -95,6 +96,7 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
                                        [&](const vector&, Real t) {
                                            report(t);
                                            ++stats.steps;
+                                           flow.set_step(stats.steps - 1);
                                        });
         } catch (const odeint::odeint_error& e) {
             // The step-size controller gave up (for example, a stiff or exploding flow).
@@ -112,6 +114,7 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
         Real* tr = Backend::data(trial);
         for (std::size_t i = 0; i < options.steps; ++i) {
             const Real t = Real(t0 + (t1 - t0) * double(i) / double(options.steps));
+            flow.set_step(i);
             flow(x.values(), k1, t);
             if (options.method == ode_method::euler) {
                 be.for_each_index(n, [=] SGM_HOST_DEVICE(std::size_t j) { xs[j] += h * d1[j]; });
@@ -131,7 +134,8 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
         const Real* xs = x.data();
         const std::size_t n = x.size() * x.dim();
         const std::size_t bad = be.find_first(n, [=] SGM_HOST_DEVICE(std::size_t i) { return !std::isfinite(xs[i]); });
-        require(bad == n, "ode: non-finite state in batch position ", bad / x.dim(), " at the end time ", t1);
+        require(bad == n, "ode: non-finite state in sample ", options.first_sample + bad / x.dim(),
+                " (batch position ", bad / x.dim(), ") at the end time ", t1, " after ", stats.steps, " steps");
     }
     return stats;
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "../batch_view.hpp"
@@ -23,10 +24,11 @@ public:
     using Real = typename Backend::value_type;
     using vector = typename Backend::vector;
 
+    // first_sample: the global index of the batch's first sample, for error messages.
     probability_flow(const Backend& be, const SDE& sde, Model& model, std::size_t size, std::size_t dim,
-                     bool check_finite = true)
-        : shared_(std::make_shared<workspace>(workspace{be, sde, &model, size, dim, check_finite,
-                                                        be.make_vector(size), be.make_vector(size * dim), 0})) {
+                     bool check_finite = true, std::uint64_t first_sample = 0)
+        : shared_(std::make_shared<workspace>(workspace{be, sde, &model, size, dim, check_finite, first_sample,
+                                                        be.make_vector(size), be.make_vector(size * dim), 0, 0})) {
         detail::require(model.dim() == dim, "probability_flow: the score model expects dim ", model.dim(),
                         " but the state has dim ", dim);
     }
@@ -45,9 +47,10 @@ public:
             const std::size_t bad =
                 w.be.find_first(n, [=] SGM_HOST_DEVICE(std::size_t i) { return !std::isfinite(s[i]); });
             if (bad != n)
-                throw error(detail::concat("probability flow: non-finite score in batch position ", bad / w.dim,
-                                           ", coordinate ", bad % w.dim, " at t = ", t, " (evaluation ",
-                                           w.nfe, ")"));
+                throw error(detail::concat("probability flow: non-finite score in sample ",
+                                           w.first_sample + bad / w.dim, " (batch position ", bad / w.dim,
+                                           ", coordinate ", bad % w.dim, ") at step ", w.step, ", t = ", t,
+                                           " (score evaluation ", w.nfe, ")"));
         }
         const reverse_time rev{w.sde};
         const Real* xs = Backend::data(x);
@@ -56,6 +59,8 @@ public:
     }
 
     [[nodiscard]] std::size_t nfe() const { return shared_->nfe; }
+    // The solver's current step number, quoted in error messages.
+    void set_step(std::size_t step) const { shared_->step = step; }
 
 private:
     struct workspace {
@@ -64,8 +69,10 @@ private:
         Model* model;
         std::size_t size, dim;
         bool check_finite;
+        std::uint64_t first_sample;
         vector times, score;
         std::size_t nfe;
+        std::size_t step;
     };
     std::shared_ptr<workspace> shared_;
 };

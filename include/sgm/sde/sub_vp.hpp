@@ -9,6 +9,7 @@
 
 #include "../concepts/sde.hpp"
 #include "../config.hpp"
+#include "validate.hpp"
 #include "vp.hpp"
 
 namespace sgm {
@@ -20,7 +21,7 @@ public:
 
     explicit sub_vp_sde(Real beta_min = Real(0.1), Real beta_max = Real(20), std::size_t n = 1000,
                         Real end_time = Real(1))
-        : vp_(beta_min, beta_max, n, end_time) {}
+        : vp_(checked(beta_min, beta_max, n, end_time)) {}
 
     SGM_HOST_DEVICE Real T() const { return vp_.T(); }
     SGM_HOST_DEVICE std::size_t steps() const { return vp_.steps(); }
@@ -38,6 +39,19 @@ public:
     SGM_HOST_DEVICE Real langevin_alpha(std::size_t k) const { return vp_.langevin_alpha(k); }
 
 private:
+    // Validates under this SDE's own name, then builds the VP schedule it shares.
+    static vp_sde<Real> checked(Real beta_min, Real beta_max, std::size_t n, Real end_time) {
+        detail::require_positive("sub_vp_sde", "beta_min", beta_min);
+        detail::require_positive("sub_vp_sde", "beta_max", beta_max);
+        detail::require(beta_min <= beta_max, "sub_vp_sde: beta_min = ", beta_min,
+                        " must not exceed beta_max = ", beta_max);
+        detail::require_levels("sub_vp_sde", n);
+        detail::require_positive("sub_vp_sde", "T", end_time);
+        detail::require(beta_max / Real(n) < Real(1), "sub_vp_sde: beta_max/N = ", beta_max / Real(n),
+                        " must be < 1 so that the Langevin alpha = 1 - beta_k stays positive; use more levels N");
+        return vp_sde<Real>(beta_min, beta_max, n, end_time);
+    }
+
     vp_sde<Real> vp_;
 };
 

@@ -55,16 +55,19 @@ public:
         return sigma_min_ * std::exp(log_ratio_ * Real(k) / Real(n_ - 1));
     }
     SGM_HOST_DEVICE Real discrete_drift(Real, std::size_t) const { return Real(0); }
-    SGM_HOST_DEVICE Real discrete_diffusion(std::size_t k) const {
+    // σ_k² − σ_{k-1}² (σ_{-1} = 0), written as −σ_k² expm1(−2 log(σ_max/σ_min)/(N−1)) to avoid
+    // cancellation between close levels.
+    SGM_HOST_DEVICE Real discrete_variance_jump(std::size_t k) const {
         const Real s = discrete_sigma(k);
-        const Real prev = k == 0 ? Real(0) : discrete_sigma(k - 1);
-        return std::sqrt(s * s - prev * prev);
+        if (k == 0) return s * s;
+        return -s * s * std::expm1(Real(-2) * log_ratio_ / Real(n_ - 1));
     }
+    SGM_HOST_DEVICE Real discrete_diffusion(std::size_t k) const { return std::sqrt(discrete_variance_jump(k)); }
     // SMLD ancestral step: mean x + (σ_k² − σ_{k-1}²) s, variance σ_{k-1}²(σ_k² − σ_{k-1}²)/σ_k².
     SGM_HOST_DEVICE ancestral_coefficients<Real> ancestral(std::size_t k) const {
         const Real s = discrete_sigma(k);
         const Real prev = k == 0 ? Real(0) : discrete_sigma(k - 1);
-        const Real jump = s * s - prev * prev;
+        const Real jump = discrete_variance_jump(k);
         return {Real(1), jump, std::sqrt(prev * prev * jump / (s * s))};
     }
 

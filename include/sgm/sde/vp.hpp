@@ -56,7 +56,8 @@ public:
         return n_ == 1 ? lo : lo + (hi - lo) * Real(k) / Real(n_ - 1);
     }
     SGM_HOST_DEVICE Real discrete_drift(Real x, std::size_t k) const {
-        return (std::sqrt(Real(1) - discrete_beta(k)) - Real(1)) * x;
+        const Real b = discrete_beta(k);
+        return -b / (Real(1) + std::sqrt(Real(1) - b)) * x;  // (sqrt(1 − β) − 1) x without cancellation
     }
     SGM_HOST_DEVICE Real discrete_diffusion(std::size_t k) const { return std::sqrt(discrete_beta(k)); }
     // DDPM ancestral step: (x + β_k s)/sqrt(1 − β_k) + sqrt(β_k) z.
