@@ -20,6 +20,9 @@
 //  - ancestral(k): coefficients of the ancestral step; required by the ancestral
 //    predictor.
 //  - langevin_alpha(k): the α in the Langevin step size; default 1.
+//  - default_eps(): the smallest time samplers integrate to; default 1e-3.
+// Optional members are detected by signature: a misspelt or non-const one is
+// silently not used, so declare them exactly as ve_sde and vp_sde do.
 
 #include <concepts>
 #include <cstddef>

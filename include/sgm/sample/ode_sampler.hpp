@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "../batch.hpp"
@@ -42,7 +43,7 @@ struct ode_options {
     ode_method method = ode_method::rk45;
     double rtol = 1e-5, atol = 1e-5;  // rk45 tolerances
     std::size_t steps = 1000;       // euler / heun: number of uniform steps
-    double eps = 1e-3;              // the data end of the time interval
+    std::optional<double> eps;      // the data end of the time interval; default sampling_eps(sde)
     bool denoise = true;            // ode_sample only: final Tweedie step at eps
     std::uint64_t seed = 0;         // prior noise (ode_sample only)
     std::uint64_t first_sample = 0;
@@ -56,8 +57,7 @@ struct ode_stats {
 
 namespace detail {
 
-inline void check_ode_options(const ode_options& o, double t_end) {
-    require(o.eps > 0 && o.eps < t_end, "ode: eps = ", o.eps, " must lie in (0, T) = (0, ", t_end, ")");
+inline void check_ode_options(const ode_options& o) {
     if (o.method == ode_method::rk45) {
         require(std::isfinite(o.rtol) && o.rtol > 0, "ode: rtol = ", o.rtol, "; expected a finite value > 0");
         require(std::isfinite(o.atol) && o.atol > 0, "ode: atol = ", o.atol, "; expected a finite value > 0");
@@ -72,13 +72,13 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
                          const ode_options& options, const Backend& be, Observer& observer) {
     using Real = typename Backend::value_type;
     using vector = typename Backend::vector;
-    check_ode_options(options, double(sde.T()));
+    check_ode_options(options);
     require(x.size() >= 1, "ode: empty batch; expected at least one sample");
     probability_flow<Backend, SDE, Model> flow(be, sde, model, x.size(), x.dim(), options.check_finite,
                                                options.first_sample);
     ode_stats stats;
-    const auto report = [&](Real t) {
-        observer(step_report<Real>{stats.steps == 0 ? 0 : stats.steps - 1, stats.steps, t,
+    const auto report = [&](Real t) {  // after stats.steps steps
+        observer(step_report<Real>{stats.steps - 1, stats.steps, t,
                                    static_cast<batch_view<const Real>>(x.view()), flow.nfe()});
     };
 
@@ -91,19 +91,23 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
         controlled solver(checker(Real(options.atol), Real(options.rtol)), odeint::default_step_adjuster<Real, Real>(),
                           stepper(sgm::odeint::backend_algebra<Backend>{be}));
         const Real initial_dt = Real((t1 - t0) * 1e-3);
+        bool started = false;
         try {
             odeint::integrate_adaptive(solver, std::ref(flow), x.values(), Real(t0), Real(t1), initial_dt,
                                        [&](const vector&, Real t) {
-                                           report(t);
-                                           ++stats.steps;
-                                           flow.set_step(stats.steps - 1);
+                                           // odeint also observes the initial state; report steps only.
+                                           if (started) {
+                                               ++stats.steps;
+                                               report(t);
+                                           }
+                                           started = true;
+                                           flow.set_step(stats.steps);
                                        });
         } catch (const odeint::odeint_error& e) {
             // The step-size controller gave up (for example, a stiff or exploding flow).
             throw error(concat("ode: the RK45 solver failed after ", stats.steps, " steps and ", flow.nfe(),
                                " score evaluations (rtol ", options.rtol, ", atol ", options.atol, "): ", e.what()));
         }
-        stats.steps = stats.steps > 0 ? stats.steps - 1 : 0;  // odeint also reports the start
     } else {
         const std::size_t n = x.size() * x.dim();
         vector k1 = be.make_vector(n), k2 = be.make_vector(n), trial = be.make_vector(n);
@@ -147,7 +151,8 @@ template <backend Backend, sde SDE, score_model Model, class Observer = no_obser
     requires std::same_as<typename Model::backend_type, Backend>
 ode_stats ode_decode(const SDE& sde, Model& model, batch<Backend>& x, const ode_options& options,
                      const Backend& be = Backend{}, Observer&& observer = {}) {
-    return detail::integrate_flow(sde, model, x, double(sde.T()), options.eps, options, be, observer);
+    const double eps = detail::resolve_eps(sde, options.eps, "ode");
+    return detail::integrate_flow(sde, model, x, double(sde.T()), eps, options, be, observer);
 }
 
 // Data (at eps) → latents (at T), in place.
@@ -155,7 +160,8 @@ template <backend Backend, sde SDE, score_model Model, class Observer = no_obser
     requires std::same_as<typename Model::backend_type, Backend>
 ode_stats ode_encode(const SDE& sde, Model& model, batch<Backend>& x, const ode_options& options,
                      const Backend& be = Backend{}, Observer&& observer = {}) {
-    return detail::integrate_flow(sde, model, x, options.eps, double(sde.T()), options, be, observer);
+    const double eps = detail::resolve_eps(sde, options.eps, "ode");
+    return detail::integrate_flow(sde, model, x, eps, double(sde.T()), options, be, observer);
 }
 
 // Draws options.count samples: prior sample (noise draw 0), decode, then Tweedie
@@ -171,7 +177,7 @@ sample_result<Backend> ode_sample(const SDE& sde, Model& model, const ode_option
     if (options.denoise) {
         if constexpr (affine_sde<SDE>) {
             sampling_context<Backend, SDE, Model> ctx(be, sde, model, result.samples, key);
-            tweedie_denoise(ctx, typename Backend::value_type(options.eps));
+            tweedie_denoise(ctx, typename Backend::value_type(detail::resolve_eps(sde, options.eps, "ode")));
             result.nfe += ctx.nfe();
         } else {
             detail::require(false, "ode_sample: denoise needs an SDE with marginal_std(t); set denoise = false");

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "../batch.hpp"
@@ -28,7 +29,7 @@ namespace sgm {
 
 struct pc_options {
     std::size_t count = 1;          // number of samples
-    double eps = 1e-3;              // last time; the paper uses 1e-3 (VP, sub-VP), 1e-5 (VE)
+    std::optional<double> eps;      // last time; default: sampling_eps(sde) (1e-5 VE, 1e-3 VP, sub-VP)
     bool denoise = true;            // final Tweedie step at t = eps
     std::uint64_t seed = 0;         // noise seed
     std::uint64_t first_sample = 0; // global index of this batch's first sample
@@ -41,11 +42,24 @@ struct sample_result {
     std::size_t nfe = 0;  // score evaluations
 };
 
+// The smallest time samplers integrate to: the SDE's default_eps() when it has
+// one (1e-5 for VE, 1e-3 for VP and sub-VP, as in the paper), else 1e-3.
+template <sde S>
+double sampling_eps(const S& sde) {
+    if constexpr (requires { sde.default_eps(); })
+        return double(sde.default_eps());
+    else
+        return 1e-3;
+}
+
 namespace detail {
+// The eps a sampler uses: the caller's, checked to lie in (0, T), or the SDE's default.
 template <class S>
-void check_eps(const S& sde, double eps, const char* sampler) {
-    require(eps > 0 && eps < double(sde.T()), sampler, ": eps = ", eps, " must lie in (0, T) = (0, ",
+double resolve_eps(const S& sde, const std::optional<double>& eps, const char* sampler) {
+    const double value = eps.value_or(sampling_eps(sde));
+    require(value > 0 && value < double(sde.T()), sampler, ": eps = ", value, " must lie in (0, T) = (0, ",
             sde.T(), ")");
+    return value;
 }
 }  // namespace detail
 
@@ -61,14 +75,14 @@ std::size_t pc_sample_from(const SDE& sde, Model& model, const Predictor& predic
     using context = sampling_context<Backend, SDE, Model>;
     static_assert(sgm::predictor<Predictor, context>, "not an sgm predictor: needs p.predict(ctx, step)");
     static_assert(sgm::corrector<Corrector, context>, "not an sgm corrector: needs c.correct(ctx, step)");
-    detail::check_eps(sde, options.eps, "pc_sample");
+    const double eps_value = detail::resolve_eps(sde, options.eps, "pc_sample");
     detail::require(x.size() >= 1, "pc_sample: empty batch; expected at least one sample");
     if constexpr (!affine_sde<SDE>)
         detail::require(!options.denoise, "pc_sample: denoise needs an SDE with marginal_std(t); set denoise = false");
 
     context ctx(be, sde, model, x, random::noise_key{options.seed, options.first_sample});
     const std::size_t n = sde.steps();
-    const Real t_end = sde.T(), eps = Real(options.eps);
+    const Real t_end = sde.T(), eps = Real(eps_value);
     const auto time_at = [&](std::size_t i) {
         return n == 1 ? t_end : t_end + (eps - t_end) * Real(i) / Real(n - 1);
     };

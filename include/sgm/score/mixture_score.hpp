@@ -100,10 +100,17 @@ public:
         Real* joint = Backend::data(log_joint_);
         Real* log_norm = Backend::data(log_norm_);
 
+        // The kernel's m(t_b) and s(t_b)² once per sample, not once per coordinate.
+        Real* kernel = Backend::data(kernel_);
+        be_.for_each_index(x.size, [=] SGM_HOST_DEVICE(std::size_t b) {
+            const Real s = sde.marginal_std(t[b]);
+            kernel[2 * b] = sde.mean_coefficient(t[b]);
+            kernel[2 * b + 1] = s * s;
+        });
         be_.for_each_index(x.size * k_count * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
             const std::size_t j = idx % d, c = (idx / d) % k_count, b = idx / (d * k_count);
-            const Real m = sde.mean_coefficient(t[b]), s = sde.marginal_std(t[b]);
-            const Real v = m * m * lambda[c * d + j] + s * s;
+            const Real m = kernel[2 * b];
+            const Real v = m * m * lambda[c * d + j] + kernel[2 * b + 1];
             Real y;
             if (q == nullptr) {
                 y = xs[b * d + j] - m * mu[c * d + j];
@@ -117,8 +124,8 @@ public:
             x.size * k_count, d,
             [=] SGM_HOST_DEVICE(std::size_t idx) {
                 const std::size_t j = idx % d, c = (idx / d) % k_count, b = idx / (d * k_count);
-                const Real m = sde.mean_coefficient(t[b]), s = sde.marginal_std(t[b]);
-                const Real v = m * m * lambda[c * d + j] + s * s;
+                const Real m = kernel[2 * b];
+                const Real v = m * m * lambda[c * d + j] + kernel[2 * b + 1];
                 return u[idx] * u[idx] * v + std::log(v);
             },
             joint);
@@ -158,6 +165,7 @@ private:
         u_ = be_.make_vector(size * components_ * dim_);
         log_joint_ = be_.make_vector(size * components_);
         log_norm_ = be_.make_vector(size);
+        kernel_ = be_.make_vector(2 * size);
         capacity_ = size;
     }
 
@@ -166,7 +174,7 @@ private:
     std::size_t dim_, components_;
     bool diagonal_;
     typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_;
-    typename Backend::vector u_, log_joint_, log_norm_;  // workspace, sized for the last batch
+    typename Backend::vector u_, log_joint_, log_norm_, kernel_;  // workspace, sized for the largest batch
     std::size_t capacity_ = 0;
 };
 

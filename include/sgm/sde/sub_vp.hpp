@@ -34,6 +34,8 @@ public:
     SGM_HOST_DEVICE Real marginal_std(Real t) const {
         return -std::expm1(Real(2) * vp_.log_mean_coefficient(t));
     }
+    // The paper's smallest sampling time for this SDE (see sgm::sampling_eps).
+    SGM_HOST_DEVICE Real default_eps() const { return Real(1e-3); }
     SGM_HOST_DEVICE Real prior_std() const { return Real(1); }
 
     SGM_HOST_DEVICE Real langevin_alpha(std::size_t k) const { return vp_.langevin_alpha(k); }

@@ -47,6 +47,8 @@ public:
     }
     SGM_HOST_DEVICE Real mean_coefficient(Real) const { return Real(1); }
     SGM_HOST_DEVICE Real marginal_std(Real t) const { return sigma(t); }
+    // The paper's smallest sampling time for this SDE (see sgm::sampling_eps).
+    SGM_HOST_DEVICE Real default_eps() const { return Real(1e-5); }
     SGM_HOST_DEVICE Real prior_std() const { return sigma_max_; }
 
     // σ_k = exp(linspace(log σ_min, log σ_max, N))[k].
