@@ -121,6 +121,7 @@ public:
 #include <boost/numeric/odeint/util/is_resizeable.hpp>
 #include <boost/numeric/odeint/util/resize.hpp>
 #include <boost/numeric/odeint/util/same_size.hpp>
+#include <boost/numeric/odeint/util/copy.hpp>
 
 namespace boost::numeric::odeint {
 
@@ -142,6 +143,15 @@ template <class T, class Alloc>
 struct resize_impl<::thrust::detail::vector_base<T, Alloc>, ::thrust::detail::vector_base<T, Alloc>> {
     static void resize(::thrust::detail::vector_base<T, Alloc>& a, const ::thrust::detail::vector_base<T, Alloc>& b) {
         a.resize(b.size());
+    }
+};
+
+// Odeint's generic copy walks the vectors element by element through Thrust
+// references (slow, and a host loop over device memory for CUDA); copy in bulk.
+template <class T, class Alloc>
+struct copy_impl<::thrust::detail::vector_base<T, Alloc>, ::thrust::detail::vector_base<T, Alloc>> {
+    static void copy(const ::thrust::detail::vector_base<T, Alloc>& from, ::thrust::detail::vector_base<T, Alloc>& to) {
+        ::thrust::copy(from.begin(), from.end(), to.begin());
     }
 };
 
