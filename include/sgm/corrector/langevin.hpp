@@ -1,8 +1,15 @@
 #pragma once
 // Langevin corrector with the signal-to-noise step rule. Each of `steps` updates
-//   ε_b = 2 α_k (snr ‖z_b‖ / ‖s_b‖)²,   x_b ← x_b + ε_b s_b + sqrt(2 ε_b) z_b
-// uses the norms of sample b alone (default), or their batch means when
-// batch_averaged_norms is set (the paper code's rule; it couples the samples).
+//   x_b ← x_b + ε_b s_b + sqrt(2 ε_b) z_b
+// with a step size chosen so that ‖ε s‖ / ‖sqrt(2ε) z‖ ≈ snr:
+//  - per sample (default): ε_b = 2 α_k snr² D / ‖s_b‖². The noise norm ‖z_b‖² is
+//    replaced by its expectation D: a step computed from the very z_b it scales
+//    would inject (D+2)/D times too much noise (a variance bias of about 4/D).
+//    What remains — the step depends on the state through ‖s_b‖ — biases the
+//    stationary law by O(1/D); in very low dimension ‖s_b‖ → 0 near a mode makes
+//    steps explode, so use batch-averaged norms or annealed_langevin there.
+//  - batch_averaged_norms: ε = 2 α_k (snr · mean_b‖z_b‖ / mean_b‖s_b‖)², the paper
+//    code's rule; it couples the samples of a batch.
 
 #include <cmath>
 #include <cstddef>
@@ -34,14 +41,16 @@ public:
         Real* x = ctx.x();
         Real* score_norm = ctx.scratch_a();
         Real* noise_norm = ctx.scratch_b();
+        const bool averaged = batch_averaged_;
+        const Real expected_noise_norm = std::sqrt(Real(d));
         for (std::size_t j = 0; j < steps_; ++j) {
             const Real* s = ctx.score(step.t);
             const Real* z = ctx.noise();
-            ctx.sample_norms(s, score_norm, batch_averaged_);
-            ctx.sample_norms(z, noise_norm, batch_averaged_);
+            ctx.sample_norms(s, score_norm, averaged);
+            if (averaged) ctx.sample_norms(z, noise_norm, true);
             ctx.backend().for_each_index(ctx.count(), [=] SGM_HOST_DEVICE(std::size_t i) {
                 const std::size_t b = i / d;
-                const Real ratio = noise_norm[b] / score_norm[b];
+                const Real ratio = (averaged ? noise_norm[b] : expected_noise_norm) / score_norm[b];
                 const Real eps = two_alpha_snr2 * ratio * ratio;
                 x[i] = x[i] + eps * s[i] + std::sqrt(Real(2) * eps) * z[i];
             });

@@ -5,8 +5,10 @@
 // the corrector refines x at t_i, then the predictor moves it to t_{i+1} (t_N = 0)
 // using the SDE's level k = N−1−i. With denoise (the default) the last predictor
 // step is replaced by Tweedie's formula at t = eps, as the paper's noise removal.
-// Reverse diffusion + none is the SMLD/DDPM chain, ancestral + none with vp_sde is
-// DDPM, none + annealed_langevin with ve_sde is NCSN.
+// Reverse diffusion + none runs the SMLD/DDPM chain; ancestral + none with vp_sde
+// is DDPM's sampler (with denoise = false it keeps noise on the last step, which
+// DDPM drops; with denoise = true Tweedie at eps replaces that step); none +
+// annealed_langevin with ve_sde is NCSN. The tests check all three by hand.
 
 #include <cstddef>
 #include <cstdint>
