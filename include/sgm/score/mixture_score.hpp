@@ -35,7 +35,17 @@ public:
         upload(log_weights, log_weights_);
         upload(mixture.means(), means_);
         upload(mixture.eigenvalues(), eigenvalues_);
-        if (!diagonal_) upload(mixture.eigenvectors(), eigenvectors_);
+        if (!diagonal_) {
+            upload(mixture.eigenvectors(), eigenvectors_);
+            // Q_kᵀ as well, so that the projection Q_kᵀ(x − mμ_k) reads memory contiguously.
+            const std::size_t d = dim_;
+            std::vector<Real> transposed(mixture.eigenvectors().size());
+            for (std::size_t c = 0; c < components_; ++c)
+                for (std::size_t i = 0; i < d; ++i)
+                    for (std::size_t j = 0; j < d; ++j)
+                        transposed[(c * d + j) * d + i] = mixture.eigenvectors()[(c * d + i) * d + j];
+            upload(transposed, eigenvectors_t_);
+        }
     }
 
     [[nodiscard]] std::size_t dim() const { return dim_; }
@@ -94,7 +104,7 @@ public:
         const Real* xs = x.data;
         const Real* mu = Backend::data(means_);
         const Real* lambda = Backend::data(eigenvalues_);
-        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        const Real* qt = diagonal_ ? nullptr : Backend::data(eigenvectors_t_);
         const Real* log_w = Backend::data(log_weights_);
         Real* u = Backend::data(u_);
         Real* joint = Backend::data(log_joint_);
@@ -112,11 +122,12 @@ public:
             const Real m = kernel[2 * b];
             const Real v = m * m * lambda[c * d + j] + kernel[2 * b + 1];
             Real y;
-            if (q == nullptr) {
+            if (qt == nullptr) {
                 y = xs[b * d + j] - m * mu[c * d + j];
             } else {
                 y = 0;
-                for (std::size_t l = 0; l < d; ++l) y += q[(c * d + l) * d + j] * (xs[b * d + l] - m * mu[c * d + l]);
+                const Real* column = qt + (c * d + j) * d;  // column j of Q_k
+                for (std::size_t l = 0; l < d; ++l) y += column[l] * (xs[b * d + l] - m * mu[c * d + l]);
             }
             u[idx] = y / v;
         });
@@ -173,7 +184,7 @@ private:
     SDE sde_;
     std::size_t dim_, components_;
     bool diagonal_;
-    typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_;
+    typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_, eigenvectors_t_;
     typename Backend::vector u_, log_joint_, log_norm_, kernel_;  // workspace, sized for the largest batch
     std::size_t capacity_ = 0;
 };
