@@ -43,14 +43,8 @@ public:
 private:
     // Validates under this SDE's own name, then builds the VP schedule it shares.
     static vp_sde<Real> checked(Real beta_min, Real beta_max, std::size_t n, Real end_time) {
-        detail::require_positive("sub_vp_sde", "beta_min", beta_min);
-        detail::require_positive("sub_vp_sde", "beta_max", beta_max);
-        detail::require(beta_min <= beta_max, "sub_vp_sde: beta_min = ", beta_min,
-                        " must not exceed beta_max = ", beta_max);
-        detail::require_levels("sub_vp_sde", n);
-        detail::require_positive("sub_vp_sde", "T", end_time);
-        detail::require(beta_max / Real(n) < Real(1), "sub_vp_sde: beta_max/N = ", beta_max / Real(n),
-                        " must be < 1 so that the Langevin alpha = 1 - beta_k stays positive; use more levels N");
+        detail::require_vp_schedule("sub_vp_sde", "so that the Langevin alpha = 1 - beta_k stays positive",
+                                    beta_min, beta_max, n, end_time);
         return vp_sde<Real>(beta_min, beta_max, n, end_time);
     }
 

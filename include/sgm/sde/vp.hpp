@@ -23,14 +23,7 @@ public:
     explicit vp_sde(Real beta_min = Real(0.1), Real beta_max = Real(20), std::size_t n = 1000,
                     Real end_time = Real(1))
         : beta_min_(beta_min), beta_max_(beta_max), n_(n), t_end_(end_time) {
-        detail::require_positive("vp_sde", "beta_min", beta_min);
-        detail::require_positive("vp_sde", "beta_max", beta_max);
-        detail::require(beta_min <= beta_max, "vp_sde: beta_min = ", beta_min,
-                        " must not exceed beta_max = ", beta_max);
-        detail::require_levels("vp_sde", n);
-        detail::require_positive("vp_sde", "T", end_time);
-        detail::require(beta_max / Real(n) < Real(1), "vp_sde: beta_max/N = ", beta_max / Real(n),
-                        " must be < 1 for the DDPM discretization; use more levels N");
+        detail::require_vp_schedule("vp_sde", "for the DDPM discretization", beta_min, beta_max, n, end_time);
     }
 
     SGM_HOST_DEVICE Real T() const { return t_end_; }
