@@ -4,8 +4,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
+#include <ctime>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,9 +30,9 @@ double reference_bandwidth(int threads);
 
 // ---- Backends under test ---------------------------------------------------
 // make<Real>(threads) builds the backend; `parallel` says whether a thread count
-// above one means anything for it. Every benchmark also runs inside a
-// tbb::global_control limiting TBB to `threads`, which is how thrust_tbb's
-// thread count is set.
+// above one means anything for it. Every benchmark runs inside a
+// tbb::global_control limiting TBB to `threads`: that is how the TBB-based
+// backends get their thread count.
 
 struct serial_config {
     static constexpr const char* name = "serial";
@@ -37,11 +41,16 @@ struct serial_config {
     static sgm::serial_backend<Real> make(int) { return {}; }
 };
 
+// tbb_backend on TBB's default arena, its thread count set by the global_control.
+// (A private arena, tbb_backend(threads), was not used: on this 2-core machine
+// TBB has a single worker thread, and once the default arena or a global_control
+// had been used in the process, a new private arena of 2 got no worker and ran
+// on the calling thread alone; see docs/benchmarks.md.)
 struct tbb_config {
     static constexpr const char* name = "tbb";
     static constexpr bool parallel = true;
     template <class Real>
-    static sgm::tbb_backend<Real> make(int threads) { return sgm::tbb_backend<Real>(threads); }
+    static sgm::tbb_backend<Real> make(int) { return sgm::tbb_backend<Real>(0); }
 };
 
 template <class Real>
@@ -82,37 +91,88 @@ private:
 
 // ---- Timing and counters ---------------------------------------------------
 
-// Wall time of the benchmark loop, excluding paused intervals; used to derive the
-// plain-number counters (Google Benchmark's own rate counters print with units).
-class loop_clock {
-public:
-    using clock = std::chrono::steady_clock;
-    void start() { begin_ = clock::now(); }
-    void pause() { pause_begin_ = clock::now(); }
-    void resume() { paused_ += clock::now() - pause_begin_; }
-    void stop() { end_ = clock::now(); }
-    [[nodiscard]] double seconds() const { return std::chrono::duration<double>(end_ - begin_ - paused_).count(); }
+// State blow-up guard: with the score excluded nothing pulls x back, so every
+// this many steps the state is restored (untimed) to keep values finite.
+inline constexpr std::size_t reset_interval = 4096;
 
-private:
-    clock::time_point begin_, end_, pause_begin_;
-    clock::duration paused_{0};
+// The thread's own CPU time: on a shared machine it excludes the time another
+// process held the core (for 1-thread runs, where all work is on this thread).
+inline double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+struct step_time {
+    double wall = 0;  // seconds per call, fastest group
+    double cpu = 0;   // this thread's CPU seconds per call, fastest group
 };
 
-// Counters: ns_per_elem (time per step / (B·D)), bytes_per_elem (the counted
-// traffic, see docs/benchmarks.md), GBps (counted bytes / time) and x_bound =
-// time per step / (counted bytes / reference bandwidth), the factor above the
-// memory-traffic bound. bytes/s is also set for Google Benchmark's own column.
-inline void report(benchmark::State& state, const loop_clock& clock, std::size_t elements,
-                   double bytes_per_elem, int threads) {
-    const double iterations = double(state.iterations());
-    const double per_step = clock.seconds() / iterations;
+// Runs `step` in the benchmark loop and returns the time per call. Calls are
+// timed in groups of at least ~0.2 ms and the fastest group counts, as STREAM
+// reports its best pass: on a shared machine this drops the groups during
+// which another process held the core. Google Benchmark's own Time column stays
+// the plain mean. `restore` runs untimed every reset_interval calls when
+// `restores` is set.
+template <class Step, class Restore>
+step_time timed_loop(benchmark::State& state, Step&& step, Restore&& restore, bool restores) {
+    using clock = std::chrono::steady_clock;
+    const auto seconds = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    auto start = clock::now();
+    step();  // warm-up, and an estimate of one call
+    const double one = std::max(seconds(clock::now() - start), 1e-9);
+    restore();
+    std::size_t group = static_cast<std::size_t>(std::ceil(2e-4 / one));
+    group = std::clamp<std::size_t>(group, 1, reset_interval);
+    constexpr double none = std::numeric_limits<double>::infinity();
+    step_time best{none, none};
+    std::size_t in_group = 0, since_reset = 0;
+    double cpu_start = thread_cpu_seconds();
+    start = clock::now();
+    for (auto _ : state) {
+        step();
+        if (++in_group < group) continue;
+        best.wall = std::min(best.wall, seconds(clock::now() - start) / double(group));
+        best.cpu = std::min(best.cpu, (thread_cpu_seconds() - cpu_start) / double(group));
+        in_group = 0;
+        if (restores && (since_reset += group) >= reset_interval) {
+            state.PauseTiming();
+            restore();
+            since_reset = 0;
+            state.ResumeTiming();
+        }
+        cpu_start = thread_cpu_seconds();
+        start = clock::now();
+    }
+    if (in_group > 0 && best.wall == none) {
+        best.wall = seconds(clock::now() - start) / double(in_group);
+        best.cpu = (thread_cpu_seconds() - cpu_start) / double(in_group);
+    }
+    return best;
+}
+
+// Counters, from the best time per step: best_us, ns_per_elem (per value of the
+// B×D state), bytes_per_elem (the counted traffic, see docs/benchmarks.md), GBps
+// (counted bytes / time) and x_bound = time / (counted bytes / reference
+// bandwidth), the factor above the memory-traffic bound. The cpu_ variants use
+// this thread's CPU time instead of wall time: for 1 thread they are what the
+// wall time would be on an idle machine; for 2 threads they count the calling
+// thread only and are not a step time.
+inline void report(benchmark::State& state, step_time t, std::size_t elements, double bytes_per_elem,
+                   int threads) {
     const double bytes = bytes_per_elem * double(elements);
-    state.SetBytesProcessed(static_cast<int64_t>(bytes * iterations));
     state.counters["elems"] = double(elements);
-    state.counters["ns_per_elem"] = per_step / double(elements) * 1e9;
     state.counters["bytes_per_elem"] = bytes_per_elem;
-    state.counters["GBps"] = bytes / per_step * 1e-9;
-    state.counters["x_bound"] = per_step / (bytes / reference_bandwidth(threads));
+    state.counters["best_us"] = t.wall * 1e6;
+    state.counters["cpu_best_us"] = t.cpu * 1e6;
+    state.counters["ns_per_elem"] = t.wall / double(elements) * 1e9;
+    state.counters["cpu_ns_per_elem"] = t.cpu / double(elements) * 1e9;
+    if (bytes > 0) {
+        const double bound = bytes / reference_bandwidth(threads);
+        state.counters["GBps"] = bytes / t.wall * 1e-9;
+        state.counters["x_bound"] = t.wall / bound;
+        state.counters["cpu_x_bound"] = t.cpu / bound;
+    }
 }
 
 std::string bench_name(const std::string& what, const char* backend, const char* real, std::size_t dim,

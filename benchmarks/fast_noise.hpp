@@ -119,28 +119,44 @@ inline void normals32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint6
 }
 
 // Counters for the eight blocks first_block .. first_block+7 of a B × D batch
-// (global block index = sample · blocks + block, blocks = ⌈D/4⌉).
+// (global block index = sample · blocks + block, blocks = ⌈D/4⌉). Built in
+// registers: eight scalar stores read back as one vector stall store forwarding.
 struct block_lanes {
     __m256i c0, c2, c3;
-    std::uint32_t sample[8], block[8];
+    std::uint32_t sample[8], block[8];  // per lane; filled when the lanes span rows
+    bool one_row;                       // all eight lanes in row sample[0]
 };
 
 inline block_lanes lanes_at(std::size_t first_block, std::size_t blocks, std::uint64_t first_sample) {
     block_lanes l;
     std::size_t b = first_block / blocks, k = first_block % blocks;
-    alignas(32) std::uint32_t c0[8], c2[8], c3[8];
+    l.one_row = k + 8 <= blocks;
+    if (l.one_row) {
+        const std::uint64_t sample = first_sample + b;
+        l.c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(k)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        l.c2 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(sample)));
+        l.c3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(sample >> 32)));
+        l.sample[0] = static_cast<std::uint32_t>(b);
+        l.block[0] = static_cast<std::uint32_t>(k);
+        return l;
+    }
+    std::uint32_t c2[8], c3[8];
     for (int lane = 0; lane < 8; ++lane) {
         const std::uint64_t sample = first_sample + b;
-        c0[lane] = static_cast<std::uint32_t>(k);
         c2[lane] = static_cast<std::uint32_t>(sample);
         c3[lane] = static_cast<std::uint32_t>(sample >> 32);
         l.sample[lane] = static_cast<std::uint32_t>(b);
         l.block[lane] = static_cast<std::uint32_t>(k);
         if (++k == blocks) k = 0, ++b;
     }
-    l.c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c0));
-    l.c2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c2));
-    l.c3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c3));
+    const auto vec = [](const std::uint32_t* v) {
+        return _mm256_setr_epi32(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]),
+                                 static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+                                 static_cast<int>(v[6]), static_cast<int>(v[7]));
+    };
+    l.c0 = vec(l.block);
+    l.c2 = vec(c2);
+    l.c3 = vec(c3);
     return l;
 }
 

@@ -27,6 +27,7 @@ std::string bench_name(const std::string& what, const char* backend, const char*
 void register_serial_tbb();
 void register_thrust();
 void register_prototypes();
+void register_tbb_copy();
 
 #ifndef SGM_BENCH_THRUST
 void register_thrust() {}  // built without the CCCL headers
@@ -38,18 +39,20 @@ int main(int argc, char** argv) {
     using namespace sgm_bench;
     benchmark::Initialize(&argc, argv);
     for (int threads : {1, 2}) {
-        const bandwidth bw = measure_bandwidth(threads, 0, 5);
+        const bandwidth bw = measure_bandwidth(threads, 20);
         reference[threads] = bw.best();
         char line[160];
         std::snprintf(line, sizeof line, "copy %.2f, triad %.2f, update %.2f GB/s; reference %.2f GB/s",
                       bw.copy * 1e-9, bw.triad * 1e-9, bw.update * 1e-9, bw.best() * 1e-9);
-        benchmark::AddCustomContext("bandwidth_threads_" + std::to_string(threads), line);
+        const std::string key = "bandwidth_threads_" + std::to_string(threads);
+        benchmark::AddCustomContext(key, line);
+        benchmark::AddCustomContext(key + "_reference_GBps", std::to_string(bw.best() * 1e-9));
         std::fprintf(stderr, "memory bandwidth, %d thread(s): %s\n", threads, line);
     }
-    register_bandwidth_benchmarks();
     register_serial_tbb();
     register_thrust();
     register_prototypes();
+    register_tbb_copy();
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -53,8 +53,9 @@ inline void with_chunk(std::size_t chunk, std::size_t size, std::size_t dim, sgm
         return;
     }
     for (std::size_t lane = 0; lane < 8 && first + lane < total; ++lane) {
-        const std::size_t base = std::size_t(l.sample[lane]) * dim + std::size_t(l.block[lane]) * 4;
-        const std::size_t row_end = (std::size_t(l.sample[lane]) + 1) * dim;
+        const std::size_t sample = l.one_row ? l.sample[0] : l.sample[lane];
+        const std::size_t block = l.one_row ? l.block[0] + lane : l.block[lane];
+        const std::size_t base = sample * dim + block * 4, row_end = (sample + 1) * dim;
         for (std::size_t k = 0; k < 4 && base + k < row_end; ++k) scatter(base + k, z[4 * lane + k]);
     }
 }
@@ -68,15 +69,14 @@ void langevin_row(std::size_t b, Real* x, const Real* s, std::size_t dim, sgm::r
     if (noise.size() < dim + 32) noise.resize(dim + 32);
     const std::size_t blocks = (dim + 3) / 4;
     // Noise row: eight blocks per Philox call, lanes within the row.
-    alignas(32) std::uint32_t c0[8];
     const std::uint64_t sample = key.first_sample + b;
     const __m256i c2 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(sample)));
     const __m256i c3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(sample >> 32)));
     const __m256i c1 = _mm256_set1_epi32(static_cast<int>(draw));
     for (std::size_t first = 0; first < blocks; first += 8) {
-        for (int lane = 0; lane < 8; ++lane) c0[lane] = static_cast<std::uint32_t>(first + lane);
-        fast::normals32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c0)), c1, c2, c3, key.seed,
-                        noise.data() + first * 4);
+        const __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first)),
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        fast::normals32(c0, c1, c2, c3, key.seed, noise.data() + first * 4);
     }
     const float* z = noise.data();
     const Real* sr = s + b * dim;
@@ -168,25 +168,10 @@ void bm_proto(benchmark::State& state, proto_kind kind, std::size_t dim, std::si
                 break;
         }
     };
-    run();
-
-    loop_clock clock;
-    std::size_t since_reset = 0;
-    clock.start();
-    for (auto _ : state) {
-        run();
-        if (kind != proto_kind::noise_avx2 && ++since_reset == 4096) {
-            state.PauseTiming();
-            clock.pause();
-            be.copy(saved, x.values());
-            since_reset = 0;
-            clock.resume();
-            state.ResumeTiming();
-        }
-    }
-    clock.stop();
+    const auto restore = [&] { be.copy(saved, x.values()); };
+    const step_time per_step = timed_loop(state, run, restore, kind != proto_kind::noise_avx2);
     benchmark::DoNotOptimize(x.data());
-    report(state, clock, n, bytes_per_elem(kind), threads);
+    report(state, per_step, n, bytes_per_elem(kind), threads);
 
     if (kind == proto_kind::noise_avx2) {
         // Largest deviation from the library's normals for the last draw.

@@ -56,10 +56,6 @@ inline double words_per_elem(piece_kind piece) {
     return 0;
 }
 
-// State blow-up guard: an excluded score does not pull x back, so after this many
-// steps the state is restored (untimed) to keep values finite and realistic.
-inline constexpr std::size_t reset_interval = 4096;
-
 // The step benchmarks use the VP SDE (DDPM-style image models) in mid-trajectory.
 template <class Real>
 inline sgm::step_info<Real> mid_step() {
@@ -107,26 +103,10 @@ void bm_step(benchmark::State& state, step_kind kind, std::size_t dim, std::size
             case step_kind::pf_ode: (*flow)(x.values(), dxdt, step.t); break;
         }
     };
-    run();  // warm-up; the frozen score writes its values here
-    be.copy(saved, x.values());
-
-    loop_clock clock;
-    std::size_t since_reset = 0;
-    clock.start();
-    for (auto _ : state) {
-        run();
-        if (++since_reset == reset_interval) {
-            state.PauseTiming();
-            clock.pause();
-            be.copy(saved, x.values());
-            since_reset = 0;
-            clock.resume();
-            state.ResumeTiming();
-        }
-    }
-    clock.stop();
+    const auto restore = [&] { be.copy(saved, x.values()); };
+    const step_time per_step = timed_loop(state, run, restore, kind != step_kind::pf_ode);
     benchmark::DoNotOptimize(x.data());
-    report(state, clock, size * dim, words_per_elem(kind, Score) * sizeof(Real), threads);
+    report(state, per_step, size * dim, words_per_elem(kind, Score) * sizeof(Real), threads);
 }
 
 // The pieces of a step, with the score excluded.
@@ -165,27 +145,10 @@ void bm_piece(benchmark::State& state, piece_kind piece, std::size_t dim, std::s
             case piece_kind::score_call: benchmark::DoNotOptimize(ctx.score(step.t)); break;
         }
     };
-    run();
-
-    loop_clock clock;
-    std::size_t since_reset = 0;
-    clock.start();
-    for (auto _ : state) {
-        run();
-        if (piece == piece_kind::update && ++since_reset == reset_interval) {
-            state.PauseTiming();
-            clock.pause();
-            be.copy(saved, x.values());
-            since_reset = 0;
-            clock.resume();
-            state.ResumeTiming();
-        }
-    }
-    clock.stop();
+    const auto restore = [&] { be.copy(saved, x.values()); };
+    const step_time per_step = timed_loop(state, run, restore, piece == piece_kind::update);
     benchmark::DoNotOptimize(x.data());
-    const double words = words_per_elem(piece);
-    report(state, clock, n, words * sizeof(Real), threads);
-    if (piece == piece_kind::score_call) state.counters.erase("x_bound"), state.counters.erase("GBps");
+    report(state, per_step, n, words_per_elem(piece) * sizeof(Real), threads);
 }
 
 struct grid {
