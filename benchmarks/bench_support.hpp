@@ -17,7 +17,7 @@
 
 namespace sgm_bench {
 
-// The grid of the issue: dimensions (2-D toy, MNIST, CIFAR-10) and batch sizes.
+// The benchmark grid: dimensions (2-D toy, MNIST, CIFAR-10) and batch sizes.
 inline const std::vector<std::size_t> dims = {2, 784, 3072};
 inline const std::vector<std::size_t> batches = {1, 256, 4096};
 
