@@ -4,6 +4,8 @@
 // probability-flow ODE with RK45, Euler and Heun. Runtime names are turned into
 // the compile-time policy types here, so a test can GENERATE over them.
 
+#include <chrono>
+#include <sstream>
 #include <sgm/sgm.hpp>
 
 #include "support/reference_mixture.hpp"
@@ -214,6 +216,18 @@ struct mixture_2d {
 inline const mixture_2d& mixture_2d_target() {
     static const mixture_2d t;
     return t;
+}
+
+// "VE reverse_diffusion + langevin, N = 200, NFE = 400, 0.9 s": the INFO line of a run.
+template <class SDE>
+std::string describe(const std::string& sampler, std::size_t steps, std::size_t nfe, double seconds) {
+    std::ostringstream out;
+    out << sde_traits<SDE>::name << " " << sampler << ", N = " << steps << ", NFE = " << nfe << ", " << seconds << " s";
+    return out.str();
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace sgm::test

@@ -129,17 +129,6 @@ std::size_t ode_steps(sgm::ode_method method) {
     return method == sgm::ode_method::rk45 ? 0 : 100;
 }
 
-template <class SDE>
-std::string describe(const std::string& sampler, std::size_t steps, std::size_t nfe, double seconds) {
-    std::ostringstream out;
-    out << sde_traits<SDE>::name << " " << sampler << ", N = " << steps << ", NFE = " << nfe << ", " << seconds << " s";
-    return out.str();
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 }  // namespace
 
 // Corrector-only sampling needs thousands of score evaluations per sample to

@@ -12,6 +12,8 @@
 #include <numbers>
 #include <vector>
 
+#include <sgm/score/gaussian_mixture.hpp>
+
 namespace sgm::test {
 
 struct reference_mixture {
@@ -83,5 +85,15 @@ struct reference_mixture {
         return g;
     }
 };
+
+// Three components with full covariances in D = 3: the shared fixture of the
+// mixture tests.
+inline sgm::gaussian_mixture<double> three_full() {
+    return {{0.2, 0.5, 0.3},
+            {1, 1, 0, -1, 0.5, 2, 0, -2, -1},
+            {1.0, 0.3, -0.2, 0.3, 0.8, 0.1, -0.2, 0.1, 0.6,  //
+             0.4, 0.0, 0.1, 0.0, 1.2, -0.5, 0.1, -0.5, 0.9,  //
+             2.0, 0.9, 0.0, 0.9, 1.0, 0.2, 0.0, 0.2, 0.3}};
+}
 
 }  // namespace sgm::test

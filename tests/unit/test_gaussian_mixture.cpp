@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/reference_mixture.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -10,13 +12,7 @@
 
 namespace {
 
-sgm::gaussian_mixture<double> three_full() {
-    return {{0.2, 0.5, 0.3},
-            {1, 1, 0, -1, 0.5, 2, 0, -2, -1},
-            {1.0, 0.3, -0.2, 0.3, 0.8, 0.1, -0.2, 0.1, 0.6,  //
-             0.4, 0.0, 0.1, 0.0, 1.2, -0.5, 0.1, -0.5, 0.9,  //
-             2.0, 0.9, 0.0, 0.9, 1.0, 0.2, 0.0, 0.2, 0.3}};
-}
+using sgm::test::three_full;
 
 }  // namespace
 

@@ -23,6 +23,8 @@
 
 namespace {
 
+using sgm::test::three_full;
+
 using serial = sgm::serial_backend<double>;
 using view = sgm::batch_view<const double>;
 
@@ -41,15 +43,6 @@ sgm::gaussian_mixture<double> two_diagonal() {
             {0.5, 0, 0, 0, 1, 0, 0, 0, 2,  //
              1.5, 0, 0, 0, 0.2, 0, 0, 0, 0.8}};
 }
-// Three components, full covariances, D = 3.
-sgm::gaussian_mixture<double> three_full() {
-    return {{0.2, 0.5, 0.3},
-            {1, 1, 0, -1, 0.5, 2, 0, -2, -1},
-            {1.0, 0.3, -0.2, 0.3, 0.8, 0.1, -0.2, 0.1, 0.6,  //
-             0.4, 0.0, 0.1, 0.0, 1.2, -0.5, 0.1, -0.5, 0.9,  //
-             2.0, 0.9, 0.0, 0.9, 1.0, 0.2, 0.0, 0.2, 0.3}};
-}
-
 // Evaluates everything at once for a batch with per-sample times.
 struct evaluation {
     std::vector<double> score, log_p, posterior;
