@@ -10,12 +10,14 @@
 #include "concepts/backend.hpp"
 #include "concepts/sde.hpp"
 #include "concepts/score_model.hpp"
+#include "concepts/differentiable_score_model.hpp"
 #include "concepts/predictor.hpp"
 
 #include "backend/serial.hpp"
 #include "backend/tbb.hpp"
 
 #include "random/philox_normal.hpp"
+#include "random/philox_uniform.hpp"
 
 #include "sde/ve.hpp"
 #include "sde/vp.hpp"
@@ -23,6 +25,7 @@
 #include "sde/discretization.hpp"
 #include "sde/reverse_time.hpp"
 #include "sde/prior.hpp"
+#include "sde/drift_derivative.hpp"
 
 #include "score/gaussian_mixture.hpp"
 #include "score/mixture_score.hpp"
@@ -41,3 +44,9 @@
 #include "sample/pc_sampler.hpp"
 #include "sample/probability_flow.hpp"
 #include "sample/ode_sampler.hpp"
+#include "sample/rk45.hpp"
+
+#include "likelihood/divergence_estimator.hpp"
+#include "likelihood/augmented_flow.hpp"
+#include "likelihood/log_likelihood.hpp"
+#include "likelihood/bits_per_dim.hpp"

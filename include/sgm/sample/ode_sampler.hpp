@@ -8,12 +8,6 @@
 // batch (one error norm, as in the paper's solver), so adaptive results depend on
 // which samples share a batch; fixed-step results do not.
 
-#include <boost/numeric/odeint/integrate/integrate_adaptive.hpp>
-#include <boost/numeric/odeint/stepper/controlled_runge_kutta.hpp>
-#include <boost/numeric/odeint/stepper/generation.hpp>
-#include <boost/numeric/odeint/stepper/runge_kutta_dopri5.hpp>
-#include <boost/numeric/odeint/util/odeint_error.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -25,11 +19,10 @@
 #include "../concepts/score_model.hpp"
 #include "../concepts/sde.hpp"
 #include "../error.hpp"
-#include "../odeint/backend_algebra.hpp"
-#include "../odeint/backend_operations.hpp"
 #include "../sde/prior.hpp"
 #include "pc_sampler.hpp"
 #include "probability_flow.hpp"
+#include "rk45.hpp"
 #include "sampling_context.hpp"
 #include "step_info.hpp"
 #include "tweedie.hpp"
@@ -83,31 +76,14 @@ ode_stats integrate_flow(const SDE& sde, Model& model, batch<Backend>& x, double
     };
 
     if (options.method == ode_method::rk45) {
-        namespace odeint = boost::numeric::odeint;
-        using stepper = odeint::runge_kutta_dopri5<vector, Real, vector, Real, sgm::odeint::backend_algebra<Backend>,
-                                                   sgm::odeint::backend_operations>;
-        using controlled = odeint::controlled_runge_kutta<stepper>;
-        using checker = typename controlled::error_checker_type;
-        controlled solver(checker(Real(options.atol), Real(options.rtol)), odeint::default_step_adjuster<Real, Real>(),
-                          stepper(sgm::odeint::backend_algebra<Backend>{be}));
-        const Real initial_dt = Real((t1 - t0) * 1e-3);
-        bool started = false;
-        try {
-            odeint::integrate_adaptive(solver, std::ref(flow), x.values(), Real(t0), Real(t1), initial_dt,
-                                       [&](const vector&, Real t) {
-                                           // odeint also observes the initial state; report steps only.
-                                           if (started) {
-                                               ++stats.steps;
-                                               report(t);
-                                           }
-                                           started = true;
-                                           flow.set_step(stats.steps);
-                                       });
-        } catch (const odeint::odeint_error& e) {
-            // The step-size controller gave up (for example, a stiff or exploding flow).
-            throw error(concat("ode: the RK45 solver failed after ", stats.steps, " steps and ", flow.nfe(),
-                               " score evaluations (rtol ", options.rtol, ", atol ", options.atol, "): ", e.what()));
-        }
+        stats.steps = integrate_rk45(
+            flow, x.values(), t0, t1, options.rtol, options.atol, be,
+            [&](double t, std::size_t steps) {
+                stats.steps = steps;
+                report(Real(t));
+            },
+            [&](std::size_t steps) { flow.set_step(steps); },
+            [&] { return concat("ode (", flow.nfe(), " score evaluations)"); });
     } else {
         const std::size_t n = x.size() * x.dim();
         vector k1 = be.make_vector(n), k2 = be.make_vector(n), trial = be.make_vector(n);

@@ -4,6 +4,9 @@
 // so with Σ_k = Q_k diag(λ_k) Q_kᵀ and v = m²λ_k + s²:
 //   log N_k(x) = −½ Σ_j u_j² v_j − ½ Σ_j log v_j − (D/2) log 2π,  u = (Q_kᵀ(x − mμ_k)) / v
 //   ∇ log p_t(x) = −Σ_k r_k(x) Q_k u_k,  r_k = softmax_k(log π_k + log N_k(x))  (log-sum-exp).
+// Its Jacobian is symmetric: with s_k = −Q_k u_k and P_k = Q_k diag(1/v) Q_kᵀ,
+//   ∂s/∂x = Σ_k r_k (s_k s_kᵀ − P_k) − s sᵀ,
+// so score_vjp (= the JVP) costs about two score evaluations.
 // Works on every backend; time may differ per sample.
 
 #include <cmath>
@@ -94,6 +97,85 @@ public:
         be_.for_each_index(x.size * components_, [=] SGM_HOST_DEVICE(std::size_t i) { out[i] = resp[i]; });
     }
 
+    // The scores and vᵀ ∂s/∂x per sample (sgm::vjp_score_model); exact.
+    void score_vjp(batch_view<const Real> x, const Real* t, batch_view<const Real> v, batch_view<Real> score_out,
+                   batch_view<Real> vjp_out) {
+        check_shapes(x, score_out.size, score_out.dim, "score_vjp");
+        check_shapes(x, vjp_out.size, vjp_out.dim, "score_vjp");
+        check_shapes(x, v.size, v.dim, "score_vjp");
+        prepare(x, t);
+        jacobian_terms(x.size, v.data);
+        const std::size_t k_count = components_, d = dim_;
+        const Real* resp = Backend::data(log_joint_);
+        const Real* sk = Backend::data(component_scores_);
+        const Real* dots = Backend::data(component_dots_);
+        const Real* w = Backend::data(projected_);
+        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        Real* so = score_out.data;
+        Real* jo = vjp_out.data;
+        be_.for_each_index(x.size * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
+            const std::size_t b = idx / d, i = idx % d;
+            Real s = 0, sv = 0, jv = 0;
+            for (std::size_t c = 0; c < k_count; ++c) {
+                const std::size_t bc = b * k_count + c;
+                const Real r = resp[bc];
+                const Real* wc = w + bc * d;
+                Real pv = 0;  // (P_k v)_i = (Q_k w_k)_i
+                if (q == nullptr) {
+                    pv = wc[i];
+                } else {
+                    const Real* row = q + (c * d + i) * d;
+                    for (std::size_t j = 0; j < d; ++j) pv += row[j] * wc[j];
+                }
+                const Real ski = sk[bc * d + i];
+                s += r * ski;
+                sv += r * dots[bc];
+                jv += r * (ski * dots[bc] - pv);
+            }
+            so[idx] = s;
+            jo[idx] = jv - s * sv;
+        });
+    }
+
+    // After prepare: s_k (B×K×D), w_k = diag(1/v) Q_kᵀ v (B×K×D) and s_kᵀ v (B×K).
+    // An implementation step, public for nvcc like prepare.
+    void jacobian_terms(std::size_t size, const Real* v) {
+        reserve_jacobian(size);
+        const std::size_t k_count = components_, d = dim_;
+        const Real* u = Backend::data(u_);
+        const Real* lambda = Backend::data(eigenvalues_);
+        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        const Real* qt = diagonal_ ? nullptr : Backend::data(eigenvectors_t_);
+        const Real* kernel = Backend::data(kernel_);
+        Real* sk = Backend::data(component_scores_);
+        Real* w = Backend::data(projected_);
+        be_.for_each_index(size * k_count * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
+            const std::size_t j = idx % d, c = (idx / d) % k_count, b = idx / (d * k_count);
+            const Real m = kernel[2 * b];
+            const Real var = m * m * lambda[c * d + j] + kernel[2 * b + 1];
+            const Real* uc = u + (b * k_count + c) * d;
+            const Real* vb = v + b * d;
+            Real grad = 0, proj = 0;
+            if (q == nullptr) {
+                grad = uc[j];
+                proj = vb[j];
+            } else {
+                const Real* row = q + (c * d + j) * d;     // row j of Q_k
+                const Real* column = qt + (c * d + j) * d;  // column j of Q_k
+                for (std::size_t l = 0; l < d; ++l) {
+                    grad += row[l] * uc[l];
+                    proj += column[l] * vb[l];
+                }
+            }
+            sk[idx] = -grad;
+            w[idx] = proj / var;
+        });
+        be_.sum_segments(
+            size * k_count, d,
+            [=] SGM_HOST_DEVICE(std::size_t idx) { return sk[idx] * v[(idx / (d * k_count)) * d + idx % d]; },
+            Backend::data(component_dots_));
+    }
+
     // Fills u (B×K×D), then the responsibilities r (B×K, in log_joint_) and log p (B).
     // An implementation step, public only because nvcc forbids device lambdas in
     // private member functions.
@@ -180,13 +262,23 @@ private:
         capacity_ = size;
     }
 
+    // The Jacobian products' own workspace, allocated on their first use only.
+    void reserve_jacobian(std::size_t size) {
+        if (size <= jacobian_capacity_) return;
+        component_scores_ = be_.make_vector(size * components_ * dim_);
+        projected_ = be_.make_vector(size * components_ * dim_);
+        component_dots_ = be_.make_vector(size * components_);
+        jacobian_capacity_ = size;
+    }
+
     Backend be_;
     SDE sde_;
     std::size_t dim_, components_;
     bool diagonal_;
     typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_, eigenvectors_t_;
-    typename Backend::vector u_, log_joint_, log_norm_, kernel_;  // workspace, sized for the largest batch
-    std::size_t capacity_ = 0;
+    // Workspace, sized for the largest batch.
+    typename Backend::vector u_, log_joint_, log_norm_, kernel_, component_scores_, projected_, component_dots_;
+    std::size_t capacity_ = 0, jacobian_capacity_ = 0;
 };
 
 }  // namespace sgm
