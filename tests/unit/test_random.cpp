@@ -13,6 +13,7 @@
 #include <sgm/backend/serial.hpp>
 #include <sgm/backend/tbb.hpp>
 #include <sgm/random/philox_normal.hpp>
+#include <sgm/random/philox_uniform.hpp>
 
 namespace {
 
@@ -180,4 +181,29 @@ TEST_CASE("the four normals of a block and neighbouring draws and samples are un
     CHECK(a == b);  // the same sample seen from two batches: identical noise
     const std::vector<double> shifted(z.begin(), z.end() - dim);
     CHECK(std::abs(correlation(shifted, a)) < tol_all);
+}
+
+TEMPLATE_TEST_CASE("a million uniforms lie in (0, 1) and have a uniform distribution", "[random]", float, double) {
+    using Real = TestType;
+    const std::size_t size = 1000, dim = 1000, n = size * dim;
+    const sgm::serial_backend<Real> be;
+    auto raw = be.make_vector(n);
+    sgm::random::fill_uniform(be, raw.data(), size, dim, {77, 5}, 3);
+    std::vector<double> u(raw.begin(), raw.end());
+    CHECK(std::all_of(u.begin(), u.end(), [](double v) { return v > 0 && v < 1; }));
+    // Pure function of (seed, sample, draw, element).
+    CHECK(u[1234] == double(sgm::random::uniform<Real>(77, 5 + 1234 / dim, 3, 1234 % dim)));
+    // Mean ½ and variance 1/12, with standard errors sqrt(1/(12n)) and sqrt(1/(180n)).
+    double mean = 0;
+    for (double v : u) mean += v / double(n);
+    double var = 0;
+    for (double v : u) var += (v - mean) * (v - mean) / double(n - 1);
+    CHECK(std::abs(mean - 0.5) < 5 * std::sqrt(1.0 / (12 * double(n))));
+    CHECK(std::abs(var - 1.0 / 12) < 5 * std::sqrt(1.0 / (180 * double(n))));
+    // Kolmogorov–Smirnov, as for the normals.
+    std::sort(u.begin(), u.end());
+    double d = 0;
+    for (std::size_t i = 0; i < n; ++i) d = std::max({d, u[i] - double(i) / double(n), double(i + 1) / double(n) - u[i]});
+    CAPTURE(d * std::sqrt(double(n)));
+    CHECK(d * std::sqrt(double(n)) < 1.95);
 }

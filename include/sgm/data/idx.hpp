@@ -202,8 +202,8 @@ template <class T>
 [[nodiscard]] inline std::vector<std::uint8_t> read_data(idx_byte_source& in, std::uint64_t n,
                                                          std::string_view what) {
     if (!in.gzipped())
-        require(in.plain_remaining() >= n, in.source(), ": truncated: ", what, " needs ", n,
-                " bytes of data, but only ", in.plain_remaining(), " bytes follow the header");
+        require(in.plain_remaining() >= n, in.source(), ": truncated: the data (", what, ") needs ", n,
+                " bytes, but only ", in.plain_remaining(), " bytes follow the header");
     std::vector<std::uint8_t> out;
     if (!in.gzipped()) out.reserve(static_cast<std::size_t>(n));
     while (out.size() < n) {
@@ -212,7 +212,7 @@ template <class T>
         out.resize(old + grow);
         const std::size_t got = in.read(std::as_writable_bytes(std::span(out)).subspan(old, grow));
         if (got < grow)
-            throw error(concat(in.source(), ": truncated: ", what, " needs ", n, " bytes of data, but only ",
+            throw error(concat(in.source(), ": truncated: the data (", what, ") needs ", n, " bytes, but only ",
                                old + got, " are present"));
     }
     return out;
@@ -267,14 +267,14 @@ template <class T>
         count *= d;
     }
     const std::uint64_t data_bytes = count * idx_type_size(type);
-    const std::string what = concat(shape, " ", idx_type_name(type));
+    const std::string what = concat(shape, " ", idx_type_name(type), " values");
     auto raw = detail::read_data(in, data_bytes, what);
 
     std::uint8_t extra = 0;
     const std::size_t trailing =
         in.gzipped() ? in.read(std::as_writable_bytes(std::span(&extra, 1))) : in.plain_remaining();
-    require(trailing == 0, src, ": trailing data after the ", data_bytes, " data bytes of ", what,
-            in.gzipped() ? "" : concat(" (", trailing, " extra bytes)"));
+    require(trailing == 0, src, ": trailing data: ", in.gzipped() ? "more" : std::to_string(trailing),
+            " bytes after the ", data_bytes, " bytes of data (", what, ")");
 
     switch (type) {
         case idx_type::u8: out.values = std::move(raw); break;

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <set>
@@ -359,12 +360,16 @@ inline void parse_shape(json_reader& r, safetensors_entry& e) {
 [[nodiscard]] inline std::vector<std::byte> serialize_safetensors(const tensor_file& file) {
     const auto order = detail::placement_order(file);
     const auto json = detail::header_json(file, detail::placement_offsets(file, order));
-    std::vector<std::byte> out;
-    const auto prefix = detail::store_u64_le(json.size());
-    out.insert(out.end(), prefix.begin(), prefix.end());
-    const auto header = detail::as_bytes(json);
-    out.insert(out.end(), header.begin(), header.end());
-    for (const auto i : order) out.insert(out.end(), file.tensors()[i].bytes.begin(), file.tensors()[i].bytes.end());
+    std::size_t total = 8 + json.size();
+    for (const auto& t : file.tensors()) total += t.bytes.size();
+    std::vector<std::byte> out(total);
+    auto append = [at = out.data()](std::span<const std::byte> piece) mutable {
+        if (!piece.empty()) std::memcpy(at, piece.data(), piece.size());
+        at += piece.size();
+    };
+    append(detail::store_u64_le(json.size()));
+    append(detail::as_bytes(json));
+    for (const auto i : order) append(file.tensors()[i].bytes);
     return out;
 }
 

@@ -43,7 +43,7 @@ public:
     };
 
     augmented_flow(const Backend& be, const SDE& sde, Model& model, const setup& s)
-        : w_(std::make_shared<workspace>(workspace{be, sde, &model, s})) {
+        : w_(std::make_shared<workspace>(be, sde, &model, s)) {
         workspace& w = *w_;
         const std::size_t d = s.dim;
         const bool exact = s.estimator == divergence_estimator::exact;
@@ -164,6 +164,8 @@ public:
 
 private:
     struct workspace {
+        workspace(const Backend& be_, const SDE& sde_, Model* model_, const setup& s_)
+            : be(be_), sde(sde_), model(model_), s(s_) {}
         Backend be;
         SDE sde;
         Model* model;
