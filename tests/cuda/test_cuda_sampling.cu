@@ -1,4 +1,5 @@
-// The samplers on the CUDA backend against the serial CPU backend, same seeds.
+// The samplers and the likelihood on the CUDA backend against the serial CPU
+// backend, same seeds.
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
 #include <sgm/sgm.hpp>
@@ -40,6 +41,25 @@ std::vector<Real> draw(int which) {
     }
 }
 
+// log p (exact trace and Hutchinson) then the latent, for 512 points.
+template <class Backend>
+std::vector<Real> likelihood(sgm::divergence_estimator estimator) {
+    const sgm::vp_sde<Real> sde;
+    sgm::mixture_score<Backend, sgm::vp_sde<Real>> model(target(), sde);
+    std::vector<Real> points(512 * 2);
+    for (std::size_t i = 0; i < points.size(); ++i) points[i] = 2 * std::sin(0.77 * double(i) + 0.1);
+    const auto x = sgm::batch<Backend>::from_host(points, 512, 2);
+    sgm::likelihood_options o;
+    o.divergence = estimator;
+    o.probes = 4;
+    o.seed = 3;
+    auto r = sgm::log_likelihood(sde, model, x, o, Backend{});
+    std::vector<Real> out(r.log_p.begin(), r.log_p.end());
+    const auto z = r.latent.to_host();
+    out.insert(out.end(), z.begin(), z.end());
+    return out;
+}
+
 }  // namespace
 
 int main() {
@@ -49,10 +69,15 @@ int main() {
         return 77;
     }
     int failures = 0;
-    const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45"};
-    for (int which = 0; which < 3; ++which) {
-        const auto a = draw<gpu>(which);
-        const auto b = draw<cpu>(which);
+    const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45",
+                           "log_likelihood, exact trace", "log_likelihood, rademacher"};
+    for (int which = 0; which < 5; ++which) {
+        const auto a = which < 3 ? draw<gpu>(which)
+                                 : likelihood<gpu>(which == 3 ? sgm::divergence_estimator::exact
+                                                              : sgm::divergence_estimator::rademacher);
+        const auto b = which < 3 ? draw<cpu>(which)
+                                 : likelihood<cpu>(which == 3 ? sgm::divergence_estimator::exact
+                                                              : sgm::divergence_estimator::rademacher);
         double worst = 0;
         for (std::size_t i = 0; i < a.size(); ++i)
             worst = std::fmax(worst, std::abs(a[i] - b[i]) / (1 + std::abs(b[i])));

@@ -26,6 +26,16 @@
 
 namespace sgm {
 
+namespace detail {
+// Row r of a (rows × D) block holds e_{r mod D}. (A free function: nvcc forbids
+// device lambdas in constructors.)
+template <class Backend>
+void fill_unit_directions(const Backend& be, typename Backend::value_type* v, std::size_t rows, std::size_t d) {
+    using Real = typename Backend::value_type;
+    be.for_each_index(rows * d, [=] SGM_HOST_DEVICE(std::size_t i) { v[i] = (i / d) % d == i % d ? Real(1) : Real(0); });
+}
+}  // namespace detail
+
 template <backend Backend, differentiable_drift_sde SDE, differentiable_score_model Model>
 class augmented_flow {
 public:
@@ -65,10 +75,7 @@ public:
         if (exact) {
             w.directions = be.make_vector(w.chunk_rows * d);
             w.trace_sum = be.make_vector(s.size);
-            Real* v = Backend::data(w.directions);
-            be.for_each_index(w.chunk_rows * d, [=] SGM_HOST_DEVICE(std::size_t i) {
-                v[i] = (i / d) % d == i % d ? Real(1) : Real(0);
-            });
+            detail::fill_unit_directions(be, Backend::data(w.directions), w.chunk_rows, d);
         } else {
             w.directions = be.make_vector(total_rows * d);
             detail::fill_probes(be, Backend::data(w.directions), s.size, s.probes, d, s.key, s.first_probe_draw,
