@@ -50,3 +50,6 @@
 #include "likelihood/augmented_flow.hpp"
 #include "likelihood/log_likelihood.hpp"
 #include "likelihood/bits_per_dim.hpp"
+
+#include "io/safetensors.hpp"
+#include "data/idx.hpp"
