@@ -87,10 +87,17 @@ TEST_CASE("log_likelihood rejects bad input with a clear message", "[likelihood]
         REQUIRE_NOTHROW(sgm::log_likelihood(sde, model, good, o));
     }
     SECTION("a non-finite score names the sample and the step") {
+        // The injected NaN follows the batch position: solve the batch as one.
         nan_below bad(1, 0.5);
         o.first_sample = 10;
+        o.coupled_step_control = true;
         REQUIRE_THROWS_WITH(sgm::log_likelihood(sde, bad, good, o),
                             Contains("non-finite score in sample 11 (batch position 1) at step"));
+        // Solved sample by sample, the message still names the caller's batch position.
+        nan_below first(0, 0.5);
+        o.coupled_step_control = false;
+        REQUIRE_THROWS_WITH(sgm::log_likelihood(sde, first, good, o),
+                            Contains("non-finite score in sample 10 (batch position 0) at step"));
     }
 }
 

@@ -50,6 +50,7 @@ public:
         std::uint32_t first_probe_draw;
         std::size_t max_values;        // cap on rows × D per model call
         bool check_finite;
+        std::size_t position_offset;   // the batch's position in the caller's batch (messages)
     };
 
     augmented_flow(const Backend& be, const SDE& sde, Model& model, const setup& s)
@@ -165,7 +166,7 @@ public:
         const std::size_t bad = w.be.find_first(n, [=] SGM_HOST_DEVICE(std::size_t i) { return !std::isfinite(values[i]); });
         if (bad != n)
             throw error(detail::concat("likelihood: non-finite ", what, " in sample ", w.s.key.first_sample + bad / per_sample,
-                                       " (batch position ", bad / per_sample, ") at step ", w.step, ", t = ", t,
+                                       " (batch position ", w.s.position_offset + bad / per_sample, ") at step ", w.step, ", t = ", t,
                                        " (evaluation ", w.nfe, ")"));
     }
 

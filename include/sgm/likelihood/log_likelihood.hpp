@@ -36,6 +36,11 @@ struct likelihood_options {
     std::uint64_t first_sample = 0;   // global index of the batch's first sample (noise, messages)
     std::size_t max_values = std::size_t(1) << 20;  // cap on rows × D per model call
     bool check_finite = true;
+    // false (default): every sample is solved on its own, so its log p does not
+    // depend on the batch it is in. true: one solve for the batch with one step size
+    // (the paper's way; fewer, larger model calls, but a sample's result then moves
+    // within the tolerance with its batch mates, and NFE grows with the batch).
+    bool coupled_step_control = false;
 };
 
 template <backend Backend>
@@ -45,8 +50,8 @@ struct likelihood_result {
     std::vector<double> prior_log_p;  // log p_T(z)
     std::vector<double> delta_log_p;  // ∫ ∇·F dt (mean over probes)
     batch<Backend> latent;            // z = x(T)
-    std::size_t nfe = 0;              // evaluations of the augmented ODE's right-hand side
-    std::size_t steps = 0;            // accepted RK45 steps
+    std::size_t nfe = 0;              // right-hand-side evaluations (summed over per-sample solves)
+    std::size_t steps = 0;            // accepted RK45 steps (summed over per-sample solves)
 };
 
 namespace detail {
@@ -61,11 +66,49 @@ inline void check_likelihood_options(const likelihood_options& o, double T) {
     require(o.max_values >= 1, "log_likelihood: max_values = 0; expected at least 1");
 }
 
-// first_probe_draw lets bits_per_dim give each dequantization draw its own probes.
 template <backend Backend, differentiable_drift_sde SDE, differentiable_score_model Model>
 likelihood_result<Backend> log_likelihood_impl(const SDE& sde, Model& model, const batch<Backend>& x,
                                                const likelihood_options& o, const Backend& be,
-                                               std::uint32_t first_probe_draw) {
+                                               std::uint32_t first_probe_draw, std::size_t position_offset = 0);
+
+// One solve per sample (same probes and noise keys as in a batch: they follow the
+// global sample index), gathered into one result.
+template <backend Backend, differentiable_drift_sde SDE, differentiable_score_model Model>
+likelihood_result<Backend> solve_each_sample(const SDE& sde, Model& model, const batch<Backend>& x,
+                                             const likelihood_options& o, const Backend& be,
+                                             std::uint32_t first_probe_draw) {
+    using Real = typename Backend::value_type;
+    const std::size_t b_count = x.size(), d = x.dim();
+    likelihood_result<Backend> all;
+    all.latent = batch<Backend>(b_count, d, be);
+    batch<Backend> one(1, d, be);
+    likelihood_options single = o;
+    single.coupled_step_control = true;
+    for (std::size_t b = 0; b < b_count; ++b) {
+        const Real* src = x.data() + b * d;
+        Real* dst = one.data();
+        be.for_each_index(d, [=] SGM_HOST_DEVICE(std::size_t i) { dst[i] = src[i]; });
+        single.first_sample = o.first_sample + b;
+        auto r = log_likelihood_impl(sde, model, one, single, be, first_probe_draw, b);
+        all.log_p.push_back(r.log_p[0]);
+        all.std_error.push_back(r.std_error[0]);
+        all.prior_log_p.push_back(r.prior_log_p[0]);
+        all.delta_log_p.push_back(r.delta_log_p[0]);
+        all.nfe += r.nfe;
+        all.steps += r.steps;
+        const Real* z = r.latent.data();
+        Real* out = all.latent.data() + b * d;
+        be.for_each_index(d, [=] SGM_HOST_DEVICE(std::size_t i) { out[i] = z[i]; });
+    }
+    return all;
+}
+
+// first_probe_draw lets bits_per_dim give each dequantization draw its own probes;
+// position_offset is x's position in the caller's batch, for messages.
+template <backend Backend, differentiable_drift_sde SDE, differentiable_score_model Model>
+likelihood_result<Backend> log_likelihood_impl(const SDE& sde, Model& model, const batch<Backend>& x,
+                                               const likelihood_options& o, const Backend& be,
+                                               std::uint32_t first_probe_draw, std::size_t position_offset) {
     using Real = typename Backend::value_type;
     check_likelihood_options(o, double(sde.T()));
     const std::size_t b_count = x.size(), d = x.dim();
@@ -75,11 +118,12 @@ likelihood_result<Backend> log_likelihood_impl(const SDE& sde, Model& model, con
     const std::size_t bad = be.find_first(b_count * d, [=] SGM_HOST_DEVICE(std::size_t i) { return !std::isfinite(xs[i]); });
     require(bad == b_count * d, "log_likelihood: non-finite value in sample ", o.first_sample + bad / d,
             " (batch position ", bad / d, "), coordinate ", bad % d, "; expected finite data");
+    if (!o.coupled_step_control && b_count > 1) return solve_each_sample(sde, model, x, o, be, first_probe_draw);
 
     using flow_type = augmented_flow<Backend, SDE, Model>;
     flow_type flow(be, sde, model,
                    typename flow_type::setup{b_count, d, o.divergence, o.probes, {o.seed, o.first_sample},
-                                             first_probe_draw, o.max_values, o.check_finite});
+                                             first_probe_draw, o.max_values, o.check_finite, position_offset});
     const std::size_t a = flow.accumulators();
     auto state = be.make_vector(flow.state_size());  // [x | 0]
     Real* st = Backend::data(state);
@@ -124,7 +168,7 @@ likelihood_result<Backend> log_likelihood_impl(const SDE& sde, Model& model, con
     if (o.check_finite) {
         for (std::size_t b = 0; b < b_count; ++b)
             require(std::isfinite(result.log_p[b]), "log_likelihood: non-finite log-likelihood ", result.log_p[b],
-                    " for sample ", o.first_sample + b, " (batch position ", b, ") after ", result.steps, " steps");
+                    " for sample ", o.first_sample + b, " (batch position ", position_offset + b, ") after ", result.steps, " steps");
     }
     return result;
 }
