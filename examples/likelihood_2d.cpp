@@ -46,6 +46,7 @@
 #include "common/canvas.hpp"
 #include "common/colormap.hpp"
 #include "common/heat_grid.hpp"
+#include "common/moments.hpp"
 #include "common/plot.hpp"
 
 namespace {
@@ -83,15 +84,6 @@ examples::view data_box(const mixture& target) {
         y0 = std::min(y0, m[1] - sy), y1 = std::max(y1, m[1] + sy);
     }
     return {x0, x1, y0, y1, 0, 0, 0, 0};
-}
-
-// The largest distance between two exact samples: the paper's rule for VE's sigma_max.
-double largest_distance(const std::vector<Real>& xy) {
-    double best = 0;
-    for (std::size_t a = 0; a < xy.size(); a += 2)
-        for (std::size_t b = a + 2; b < xy.size(); b += 2)
-            best = std::max(best, std::hypot(xy[a] - xy[b], xy[a + 1] - xy[b + 1]));
-    return best;
 }
 
 // Everything one run computes, per grid point where a vector.
@@ -248,7 +240,7 @@ int main(int argc, char** argv) try {
     outcome r;
     std::string sde_name;
     if (s.sde == "ve") {
-        const double sigma_max = std::ceil(largest_distance(target.sample(2000, 1)));
+        const double sigma_max = std::ceil(examples::largest_distance_2d(target.sample(2000, 1)));
         sde_name = format("VE (sigma 0.01 -> %g)", sigma_max);
         r = evaluate(sgm::ve_sde<Real>(0.01, sigma_max), target, xy, s, be);
     } else if (s.sde == "subvp") {

@@ -100,15 +100,6 @@ run ode_run(std::string title, std::string sde_name, std::string slug, const SDE
     return {std::move(title), std::move(sde_name), std::move(slug), result.samples.to_host(be), result.nfe, seconds};
 }
 
-// The largest distance between two of the points: the paper's rule for the VE SDE's sigma_max.
-double largest_distance(const std::vector<Real>& xy) {
-    double best = 0;
-    for (std::size_t a = 0; a < xy.size(); a += 2)
-        for (std::size_t b = a + 2; b < xy.size(); b += 2)
-            best = std::max(best, std::hypot(xy[a] - xy[b], xy[a + 1] - xy[b + 1]));
-    return best;
-}
-
 // Evaluates the target's exact density and component posteriors at (almost) t = 0:
 // the VE kernel at t = 0 adds sigma_min² = 1e-4 to every variance, which is negligible here.
 class target_density {
@@ -234,7 +225,7 @@ int main(int argc, char** argv) try {
 
     // The paper's settings: N = 1000 levels, VP beta 0.1 -> 20, VE sigma 0.01 -> sigma_max
     // with sigma_max about the largest distance between two data points.
-    const double sigma_max = std::ceil(largest_distance(exact));
+    const double sigma_max = std::ceil(examples::largest_distance_2d(exact));
     const sgm::ve_sde<Real> ve(0.01, sigma_max, 1000);
     const sgm::vp_sde<Real> vp(0.1, 20.0, 1000);
     constexpr double ve_eps = 1e-5, vp_eps = 1e-3;

@@ -2,12 +2,23 @@
 // Sample moments and their distance to a target's exact moments: the quality
 // numbers the examples print.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace examples {
+
+// The largest distance between two of the 2-D points (x, y, x, y, …): the paper's
+// rule for the VE SDE's sigma_max.
+inline double largest_distance_2d(const std::vector<double>& xy) {
+    double best = 0;
+    for (std::size_t a = 0; a < xy.size(); a += 2)
+        for (std::size_t b = a + 2; b < xy.size(); b += 2)
+            best = std::max(best, std::hypot(xy[a] - xy[b], xy[a + 1] - xy[b + 1]));
+    return best;
+}
 
 // Mean (D) of n samples stored sample after sample (n × D).
 inline std::vector<double> sample_mean(const std::vector<double>& xs, std::size_t dim) {
