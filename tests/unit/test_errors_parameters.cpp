@@ -55,7 +55,7 @@ TEST_CASE("vp_sde and sub_vp_sde reject bad parameters", "[errors]") {
     REQUIRE_THROWS_WITH(vp(0.1, infinity), Contains("beta_max = inf"));
     REQUIRE_THROWS_WITH(vp(0.1, 20.0, 1000, not_a_number), Contains("T = nan"));
     // The DDPM chain needs β_max / N < 1.
-    REQUIRE_THROWS_WITH(vp(0.1, 20.0, 10), Contains("beta_max/N = 2"));
+    REQUIRE_THROWS_WITH(vp(0.1, 20.0, 10), Contains("beta_max·T/N = 2"));
 
     REQUIRE_THROWS_AS(sub(0.0, 20.0), sgm::error);
     REQUIRE_THROWS_WITH(sub(0.0, 20.0), Contains("beta_min = 0"));

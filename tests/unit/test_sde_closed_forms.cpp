@@ -225,6 +225,11 @@ TEMPLATE_TEST_CASE("vp_sde's discrete chain is DDPM's: betas = linspace(b0/N; b1
     }
     const sgm::vp_sde<Real> single(Real(0.1), Real(0.5), 1);
     check_close<Real>(single.discrete_beta(0), double(Real(0.1)));
+    // β_k = β(t_k)·T/N: with T = 2 the chain covers the SDE's whole ∫β = T(b0 + b1)/2.
+    const sgm::vp_sde<Real> longer(Real(0.1), Real(20), n, Real(2));
+    double integral = 0;
+    for (std::size_t k = 0; k < n; ++k) integral += double(longer.discrete_beta(k));
+    CHECK(integral == Approx(2 * (b0 + b1) / 2).epsilon(1e-5));
 }
 
 TEMPLATE_TEST_CASE("sub_vp_sde uses the default Euler discretization with dt = T/N", "[sde]", float, double) {

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../backend/tbb.hpp"
 #include "../batch_view.hpp"
 #include "../error.hpp"
 #include "../sde/ve.hpp"
@@ -146,5 +147,14 @@ private:
     std::vector<value_type> cond_, inv_std_, scaled_;
     std::size_t batch_ = 0;
 };
+
+// Without a backend argument the samplers' loops run on oneTBB (the network's own
+// threads are its cpu_context's).
+template <network Net, class SDE>
+score_network(Net, SDE) -> score_network<Net, SDE, tbb_backend<typename Net::value_type>>;
+template <network Net, class SDE>
+score_network(Net, SDE, score_network_options) -> score_network<Net, SDE, tbb_backend<typename Net::value_type>>;
+template <network Net, class SDE, class Backend>
+score_network(Net, SDE, score_network_options, Backend) -> score_network<Net, SDE, Backend>;
 
 }  // namespace sgm::nn

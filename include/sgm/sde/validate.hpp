@@ -28,8 +28,8 @@ void require_vp_schedule(const char* sde, const char* why, Real beta_min, Real b
     require(beta_min <= beta_max, sde, ": beta_min = ", beta_min, " must not exceed beta_max = ", beta_max);
     require_levels(sde, n);
     require_positive(sde, "T", end_time);
-    require(beta_max / Real(n) < Real(1), sde, ": beta_max/N = ", beta_max / Real(n), " must be < 1 ", why,
-            "; use more levels N");
+    require(beta_max * end_time / Real(n) < Real(1), sde, ": beta_max·T/N = ", beta_max * end_time / Real(n),
+            " must be < 1 ", why, "; use more levels N");
 }
 
 }  // namespace sgm::detail

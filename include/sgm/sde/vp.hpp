@@ -47,7 +47,9 @@ public:
     SGM_HOST_DEVICE Real prior_std() const { return Real(1); }
 
     SGM_HOST_DEVICE Real discrete_beta(std::size_t k) const {
-        const Real lo = beta_min_ / Real(n_), hi = beta_max_ / Real(n_);
+        // β_k = β(t_k)·Δt with Δt = T/N: the DDPM chain of the continuous SDE (T = 1 in the paper).
+        const Real dt = t_end_ / Real(n_);
+        const Real lo = beta_min_ * dt, hi = beta_max_ * dt;
         return n_ == 1 ? lo : lo + (hi - lo) * Real(k) / Real(n_ - 1);
     }
     SGM_HOST_DEVICE Real discrete_drift(Real x, std::size_t k) const {
