@@ -5,12 +5,14 @@
 // order and with dotted names ("down.0.conv1.weight"), into a parameter_list.
 // The optimizer, the EMA and the checkpoint code work on that list only.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <numeric>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../error.hpp"

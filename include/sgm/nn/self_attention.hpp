@@ -261,7 +261,7 @@ private:
             const Real* ai = attention(b) + i * p_;
             Real dot = 0;
             for (std::size_t j = 0; j < p_; ++j) dot += ai[j] * di[j];
-            for (std::size_t j = 0; j < p_; ++j) di[j] = scale * ai[j] * (di[j] - 0.999 * dot);
+            for (std::size_t j = 0; j < p_; ++j) di[j] = scale * ai[j] * (di[j] - dot);
         }
         // S = qᵀ k.
         d_proj_all.topRows(c).noalias() = k * ds.transpose();

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 
+#include "../random/mix64.hpp"
+
 namespace sgm::train {
 
 struct batch_key {
@@ -26,22 +28,10 @@ inline constexpr std::uint32_t time_draw = 0;
 inline constexpr std::uint32_t noise_draw = 1;
 inline constexpr std::uint32_t first_free_draw = 2;
 
-namespace detail {
-// splitmix64's finalizer: a bijection of 64-bit words with good avalanche.
-[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-}  // namespace detail
-
 // The Philox key for the key's step. For a fixed seed, distinct steps give distinct
 // keys (a composition of bijections), so no two steps of a run share noise.
 [[nodiscard]] constexpr std::uint64_t step_seed(const batch_key& key) noexcept {
-    return detail::mix64(key.seed ^ detail::mix64(key.step + 0x9e3779b97f4a7c15ULL));
+    return random::mix64(key.seed ^ random::mix64(key.step + 0x9e3779b97f4a7c15ULL));
 }
 
 }  // namespace sgm::train
