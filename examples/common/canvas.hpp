@@ -79,7 +79,8 @@ public:
     // Text with its top-left corner at (x, y); `scale` enlarges the 7-pixel font.
     void text(int x, int y, const std::string& s, rgb c, int scale = 1) {
 #if SGM_EXAMPLES_HAVE_STB
-        std::vector<char> buffer(s.size() * 300 + 64);
+        // 64 bytes per quad, at most 11 quads per glyph ('X'); a smaller buffer drops glyphs.
+        std::vector<char> buffer(s.size() * 11 * 64 + 64);
         std::string copy = s;
         const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), int(buffer.size()));
         struct vertex {
