@@ -277,7 +277,7 @@ TEST_CASE("dropout is the identity in evaluation and at rate 0", "[nn][dropout]"
     CHECK(dx == dy);
 }
 
-TEST_CASE("dropout rejects rates outside [0, 1)", "[nn][dropout]") {
+TEST_CASE("dropout rejects rates outside the interval from 0 to 1", "[nn][dropout]") {
     CHECK_THROWS_AS(sgm::nn::dropout<float>(-0.1), sgm::error);
     CHECK_THROWS_AS(sgm::nn::dropout<float>(1.0), sgm::error);
     CHECK_THROWS_AS(sgm::nn::dropout<float>(2.0), sgm::error);

@@ -124,7 +124,7 @@ TEST_CASE("unet: each sample's output depends on its own input and time only", "
     for (std::size_t j = 0; j < d; ++j) REQUIRE(one[j] == Approx(all[d + j]).epsilon(1e-12).margin(1e-12));
 }
 
-TEST_CASE("unet: bit-identical on 1 and 2 threads; float agrees with double", "[nn][unet]") {
+TEST_CASE("unet: bit-identical on 1 and 2 threads and float agrees with double", "[nn][unet]") {
     auto config = tiny_config();
     config.height = 16;
     config.width = 16;

@@ -566,7 +566,7 @@ TEST_CASE("adam: global-norm clipping scales the gradient the moments see", "[tr
     }
 }
 
-TEST_CASE("adam: a non-finite gradient is an error naming the parameter; state sizes are validated",
+TEST_CASE("adam: a non-finite gradient is an error naming the parameter and state sizes are validated",
           "[train_adam]") {
     toy_params p;
     sgm::train::adam<double> opt(p.list);

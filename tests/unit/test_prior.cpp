@@ -70,7 +70,7 @@ void check_log_density(const S& sde, double sigma) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("sample_prior draws N(0; prior_std^2 I) from noise draw 0", "[prior]", float, double) {
+TEMPLATE_TEST_CASE("sample_prior draws the prior N(0, prior_std^2 I) from noise draw 0", "[prior]", float, double) {
     using Real = TestType;
     SECTION("VE: std sigma_max") { check_prior<Real>(sgm::ve_sde<Real>(Real(0.01), Real(50)), double(Real(50))); }
     SECTION("VP: std 1") { check_prior<Real>(sgm::vp_sde<Real>(), 1.0); }

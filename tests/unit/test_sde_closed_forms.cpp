@@ -196,7 +196,7 @@ TEMPLATE_TEST_CASE("ve_sde's discrete chain is SMLD's: geometric sigmas and ance
     check_close<Real>(single.discrete_sigma(0), smin);
 }
 
-TEMPLATE_TEST_CASE("vp_sde's discrete chain is DDPM's: betas = linspace(b0/N; b1/N; N)", "[sde]", float, double) {
+TEMPLATE_TEST_CASE("vp_sde's discrete chain is DDPM's: N betas evenly spaced from b0·T/N to b1·T/N", "[sde]", float, double) {
     using Real = TestType;
     const std::size_t n = 1000;
     const sgm::vp_sde<Real> sde(Real(0.1), Real(20), n);
