@@ -54,7 +54,8 @@ public:
                     double* per_sample) const {
         const std::size_t d = model.dim();
         detail::require_batch("continuous_dsm_loss", x0, n, d);
-        detail::dsm_batch<Real> batch(n, d);
+        auto& batch = work_;  // reused: no allocation after the first batch
+        batch.prepare(n, d);
         batch.draw_noise(key, n, d);
         const bool likelihood = options_.weighting == dsm_weighting::likelihood;
         for (std::size_t b = 0; b < n; ++b) {
@@ -81,6 +82,8 @@ public:
 private:
     SDE sde_;
     dsm_options options_;
+    // Workspace of the last batch (a loss object is not meant to be shared between threads).
+    mutable detail::dsm_batch<Real> work_;
 };
 
 }  // namespace sgm::train

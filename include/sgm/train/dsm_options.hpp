@@ -60,8 +60,13 @@ struct dsm_batch {
     std::vector<Real> x, t, z, score, dscore, a, c;
     std::vector<double> w;
 
-    dsm_batch(std::size_t n, std::size_t d)
-        : x(n * d), t(n), z(n * d), score(n * d), a(n), c(n), w(n) {}
+    // Sizes the buffers for n samples of d values; capacity only grows, so the
+    // losses allocate nothing after their first batch of the largest size.
+    void prepare(std::size_t n, std::size_t d) {
+        for (auto* v : {&x, &z, &score}) v->resize(n * d);
+        for (auto* v : {&t, &a, &c}) v->resize(n);
+        w.resize(n);
+    }
 
     // z_b = the standard normals of draw noise_draw for sample first_sample + b.
     void draw_noise(const batch_key& key, std::size_t n, std::size_t d) {

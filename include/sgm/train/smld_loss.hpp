@@ -52,7 +52,8 @@ public:
                     double* per_sample) const {
         const std::size_t d = model.dim();
         detail::require_batch("smld_loss", x0, n, d);
-        detail::dsm_batch<Real> batch(n, d);
+        auto& batch = work_;  // reused: no allocation after the first batch
+        batch.prepare(n, d);
         batch.draw_noise(key, n, d);
         for (std::size_t b = 0; b < n; ++b) {
             const std::size_t i = level(key, b);
@@ -70,6 +71,8 @@ public:
 private:
     ve_sde<Real> sde_;
     dsm_reduction reduction_;
+    // Workspace of the last batch (a loss object is not meant to be shared between threads).
+    mutable detail::dsm_batch<Real> work_;
 };
 
 }  // namespace sgm::train

@@ -250,6 +250,8 @@ public:
 
     [[nodiscard]] std::uint64_t step() const { return step_; }
     [[nodiscard]] const trainer_options& options() const { return options_; }
+    // Extends (or shortens) the run: train() then continues up to this many steps in all.
+    void set_total_steps(std::size_t steps) { options_.steps = steps; }
     [[nodiscard]] const config_map& config() const { return config_; }
     [[nodiscard]] const nn::parameter_list<Real>& parameters() const { return params_; }
     [[nodiscard]] const adam<Real>& optimizer() const { return optimizer_; }

@@ -1,0 +1,128 @@
+// After warm-up a training step allocates nothing: the networks, the losses, Adam
+// and the EMA reuse their workspace. Counted through the global operator new,
+// which this test binary replaces (Eigen's GEMM packing buffers and oneTBB's task
+// pools use their own allocators and are not counted).
+
+#include <catch2/catch.hpp>
+
+#include <sgm/nn/mlp.hpp>
+#include <sgm/nn/score_network.hpp>
+#include <sgm/nn/unet.hpp>
+#include <sgm/sde/ve.hpp>
+#include <sgm/sde/vp.hpp>
+#include <sgm/train/adam.hpp>
+#include <sgm/train/continuous_dsm_loss.hpp>
+#include <sgm/train/ddpm_loss.hpp>
+#include <sgm/train/ema.hpp>
+#include <sgm/train/trainer.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using Real = float;
+
+sgm::nn::unet_config small_unet() {
+    sgm::nn::unet_config c;
+    c.height = 8;
+    c.width = 8;
+    c.base_channels = 8;
+    c.multipliers = {1, 2};
+    c.blocks_per_level = 1;
+    c.attention_resolutions = {4};
+    c.dropout = 0.1;
+    return c;
+}
+
+std::vector<Real> images(std::size_t count, std::size_t dim) {
+    std::vector<Real> v(count * dim);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = Real(std::sin(0.37 * double(i)));
+    return v;
+}
+
+// Runs `step(k)` for k = 0, 1 (warm-up), then counts the allocations of k = 2..5.
+template <class Step>
+std::size_t allocations_after_warm_up(Step&& step) {
+    step(0);
+    step(1);
+    const std::size_t before = allocations.load();
+    for (std::uint64_t k = 2; k < 6; ++k) step(k);
+    return allocations.load() - before;
+}
+
+}  // namespace
+
+TEST_CASE("a U-Net training step allocates nothing after warm-up", "[train][allocation]") {
+    const sgm::vp_sde<Real> sde;
+    sgm::nn::score_network model(sgm::nn::unet<Real>(small_unet(), sgm::nn::cpu_context(2)), sde);
+    const auto params = model.network().parameters();
+    sgm::train::adam<Real> optimizer(params);
+    sgm::train::ema<Real> average(params, 0.999);
+    const sgm::train::continuous_dsm_loss<sgm::vp_sde<Real>> loss(sde);
+    const std::size_t n = 6;
+    const auto data = images(n, model.dim());
+    const std::size_t counted = allocations_after_warm_up([&](std::uint64_t k) {
+        model.network().set_mode({.training = true, .seed = 1, .step = k, .first_sample = k * n});
+        params.zero_grad();
+        const double value = loss(model, data.data(), n, {1, k, k * n}, true);
+        REQUIRE(std::isfinite(value));
+        optimizer.step(params);
+        average.update(params);
+    });
+    CHECK(counted == 0);
+}
+
+TEST_CASE("MLP steps with the DDPM loss allocate nothing after warm-up", "[train][allocation]") {
+    const sgm::vp_sde<Real> sde;
+    sgm::nn::mlp_config config;
+    config.data_dim = 3;
+    sgm::nn::score_network model(sgm::nn::mlp<Real>(config, sgm::nn::cpu_context(2)), sde);
+    const auto params = model.network().parameters();
+    sgm::train::adam<Real> optimizer(params);
+    const sgm::train::ddpm_loss<Real> loss(sde);
+    const std::size_t n = 600;
+    const auto data = images(n, 3);
+    const std::size_t counted = allocations_after_warm_up([&](std::uint64_t k) {
+        params.zero_grad();
+        (void)loss(model, data.data(), n, {2, k, k * n}, true);
+        optimizer.step(params);
+    });
+    CHECK(counted == 0);
+}
+
+TEST_CASE("the trainer's allocations do not grow with the number of steps", "[train][allocation]") {
+    const sgm::ve_sde<Real> sde(0.01f, 5.0f, 100);
+    sgm::nn::score_network model(sgm::nn::unet<Real>(small_unet(), sgm::nn::cpu_context(1)), sde);
+    const auto data = images(40, model.dim());
+    sgm::train::trainer_options o;
+    o.batch_size = 4;
+    o.steps = 2;
+    sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss<sgm::ve_sde<Real>>(sde),
+                                std::span<const Real>(data), 40, o);
+    (void)trainer.train();  // warm-up
+    // Each train() call has a fixed overhead (its summary, clocks); per step there is none.
+    auto count_to = [&](std::size_t steps) {
+        trainer.set_total_steps(steps);
+        const std::size_t before = allocations.load();
+        (void)trainer.train();
+        return allocations.load() - before;
+    };
+    const std::size_t two_steps = count_to(4), six_steps = count_to(10);
+    INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
+    CHECK(six_steps == two_steps);
+}
