@@ -184,8 +184,8 @@ TEST_CASE("conv2d: forward matches the definition", "[nn][conv]") {
         const auto x = sgm::test::random_vector(c.batch * conv.input_size(), 12);
         std::vector<double> y(c.batch * conv.output_size());
         conv.forward(cpu_context(2), x.data(), y.data(), c.batch);
-        const auto ref = reference_conv(c.shape, conv.weight().value, c.bias ? conv.bias().value : std::vector<double>{},
-                                        x, c.batch);
+        const std::vector<double> bias = c.bias ? conv.bias().value : std::vector<double>{};
+        const auto ref = reference_conv(c.shape, conv.weight().value, bias, x, c.batch);
         double err = 0, scale = 0;
         for (std::size_t i = 0; i < y.size(); ++i) {
             err = std::max(err, std::abs(y[i] - ref[i]));

@@ -76,6 +76,7 @@ void check_all_gradients(Model& model, std::size_t dim) {
     CHECK(input.relative() < 1e-7);
 
     for (const auto& e : params) {
+        if (!e.tensor->trainable) continue;  // fixed buffers (Fourier frequencies) get no gradient
         const std::vector<double> analytic = e.tensor->grad;
         const auto r = sgm::test::check_gradient(loss, e.tensor->value, analytic);
         INFO(e.name << ": max error " << r.max_abs_error << " of max gradient " << r.max_abs_gradient);
@@ -90,6 +91,16 @@ TEST_CASE("mlp score network: parameter and input gradients match finite differe
     SECTION("VP, divided by the marginal std") {
         vp_network model(sgm::nn::mlp<double>(small_config(3)), sgm::vp_sde<double>{});
         check_all_gradients(model, 3);
+    }
+    SECTION("VE, Gaussian Fourier features of log sigma") {
+        auto config = small_config(2);
+        config.embedding = sgm::nn::embedding_kind::gaussian_fourier;
+        ve_network model(sgm::nn::mlp<double>(config), sgm::ve_sde<double>{}, {sgm::nn::time_input::log_sigma, true});
+        const auto params = model.network().parameters();
+        REQUIRE(params[0].name == "embedding.frequencies");
+        CHECK_FALSE(params[0].tensor->trainable);
+        CHECK(params.trainable_count() + 4 == params.value_count());
+        check_all_gradients(model, 2);
     }
     SECTION("VE, raw output, log-sigma conditioning") {
         ve_network model(sgm::nn::mlp<double>(small_config(2)), sgm::ve_sde<double>{},

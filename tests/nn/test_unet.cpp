@@ -176,6 +176,38 @@ TEST_CASE("unet: MNIST defaults have 1–3 M parameters and zero initial output"
     for (const float v : y) REQUIRE(std::abs(v) < 1e-3f);
 }
 
+TEST_CASE("unet: Gaussian Fourier time features are a fixed, saved buffer", "[nn][unet]") {
+    auto config = tiny_config();
+    config.embedding = sgm::nn::embedding_kind::gaussian_fourier;
+    sgm::nn::unet<double> net(config);
+    const auto params = net.parameters();
+    const auto* frequencies = params.find("time.embedding.frequencies");
+    REQUIRE(frequencies != nullptr);
+    CHECK_FALSE(frequencies->trainable);
+    CHECK(frequencies->size() == config.base_channels / 2);
+    // Drawn from N(0, 16²): their spread is of that order.
+    double squares = 0;
+    for (const double f : frequencies->value) squares += f * f;
+    CHECK(std::sqrt(squares / double(frequencies->size())) > 4.0);
+    // Time enters the output: two conditioning values give different results.
+    randomize(net);
+    const std::size_t d = net.input_size();
+    const std::vector<double> x = sgm::test::random_vector(2 * d, 31), c{-1.0, 2.0};
+    std::vector<double> y(2 * d), y_same(2 * d);
+    net.forward(x.data(), c.data(), y.data(), 2);
+    const std::vector<double> c_same{2.0, 2.0};
+    std::vector<double> x_same(x.begin() + std::ptrdiff_t(d), x.end());
+    x_same.insert(x_same.end(), x.begin() + std::ptrdiff_t(d), x.end());
+    net.forward(x_same.data(), c_same.data(), y_same.data(), 2);
+    double change = 0;
+    for (std::size_t j = 0; j < d; ++j) change = std::max(change, std::abs(y_same[j] - y[d + j]));
+    CHECK(change < 1e-12);  // same input and time: same output
+    double differs = 0;
+    net.forward(x_same.data(), c.data(), y.data(), 2);
+    for (std::size_t j = 0; j < d; ++j) differs = std::max(differs, std::abs(y[j] - y[d + j]));
+    CHECK(differs > 1e-3);  // same input, different time
+}
+
 TEST_CASE("unet: bad configurations are errors naming the problem", "[nn][unet]") {
     auto c = tiny_config();
     c.height = 6;

@@ -16,7 +16,9 @@
 //   collect(list, prefix)          registers the layer's parameters in order.
 //
 // Workspace grows to the largest batch seen and is reused: after the first
-// pass no layer allocates.
+// pass no layer allocates through operator new (tested). Eigen's GEMM may still
+// take its packing buffers from malloc for deep products (beyond Eigen's
+// 128 KB stack limit), e.g. the stride-2 convolutions.
 
 #include <cstddef>
 #include <cstdint>

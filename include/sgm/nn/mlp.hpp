@@ -1,6 +1,7 @@
 #pragma once
 // A multilayer perceptron score network for low-dimensional data:
-//   h = [x, emb(c)] → (dense → SiLU) × depth → dense → y (same size as x).
+//   h = [x, emb(c)] → (dense → SiLU) × depth → dense → y (same size as x),
+// emb sinusoidal (default) or Gaussian Fourier features.
 // The embedding of the conditioning value is concatenated to the input.
 
 #include <algorithm>
@@ -24,8 +25,10 @@ struct mlp_config {
     std::size_t data_dim = 2;
     std::size_t hidden = 128;
     std::size_t depth = 3;           // hidden layers
-    std::size_t embedding_size = 32; // sinusoidal embedding of the conditioning value
+    std::size_t embedding_size = 32; // embedding of the conditioning value
+    embedding_kind embedding = embedding_kind::sinusoidal;
     double max_positions = 10000.0;  // of the sinusoidal embedding
+    double fourier_scale = 16.0;     // of the Gaussian Fourier embedding
     std::uint64_t seed = 0;          // initialization
 };
 
@@ -35,7 +38,8 @@ public:
     using value_type = Real;
 
     explicit mlp(const mlp_config& config, cpu_context ctx = cpu_context{})
-        : config_(config), ctx_(std::move(ctx)), embedding_(config.embedding_size, config.max_positions) {
+        : config_(config), ctx_(std::move(ctx)), embedding_(config.embedding, config.embedding_size,
+                     config.embedding == embedding_kind::sinusoidal ? config.max_positions : config.fourier_scale) {
         sgm::detail::require(config.data_dim > 0, "mlp: data_dim must be positive");
         sgm::detail::require(config.depth > 0 && config.hidden > 0, "mlp: depth ", config.depth, " and hidden ",
                         config.hidden, " must be positive");
@@ -56,6 +60,7 @@ public:
 
     [[nodiscard]] parameter_list<Real> parameters() {
         parameter_list<Real> list;
+        embedding_.collect(list, "embedding");
         for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i].collect(list, "layers." + std::to_string(i));
         return list;
     }
@@ -111,7 +116,7 @@ private:
 
     mlp_config config_;
     cpu_context ctx_;
-    sinusoidal_embedding<Real> embedding_;
+    time_embedding<Real> embedding_;
     std::vector<dense<Real>> layers_;
     std::vector<silu<Real>> activations_;
     std::vector<Real> embedded_, input_, grad_input_, grad_pre_, grad_post_;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <numbers>
+#include <optional>
 #include <string>
 
 #include "../error.hpp"
@@ -79,6 +80,46 @@ public:
 private:
     std::size_t size_;
     parameter<Real> frequencies_;
+};
+
+enum class embedding_kind {
+    sinusoidal,       // DDPM++: of σ(t) or 999·t
+    gaussian_fourier  // NCSN++: usually of log σ(t) (time_input::log_sigma)
+};
+
+// Either embedding, chosen at run time by a network's configuration.
+template <class Real>
+class time_embedding {
+public:
+    using value_type = Real;
+
+    // parameter: max_positions for sinusoidal, the frequency scale for Gaussian Fourier.
+    time_embedding(embedding_kind kind, std::size_t size, double parameter)
+        : kind_(kind) {
+        if (kind == embedding_kind::sinusoidal)
+            sinusoidal_.emplace(size, parameter);
+        else
+            fourier_.emplace(size, parameter);
+    }
+
+    [[nodiscard]] embedding_kind kind() const { return kind_; }
+    [[nodiscard]] std::size_t output_size() const {
+        return sinusoidal_ ? sinusoidal_->output_size() : fourier_->output_size();
+    }
+    void collect(parameter_list<Real>& list, const std::string& prefix) {
+        if (fourier_) fourier_->collect(list, prefix);
+    }
+    void forward(const Real* c, Real* y, std::size_t n) const {
+        if (sinusoidal_)
+            sinusoidal_->forward(c, y, n);
+        else
+            fourier_->forward(c, y, n);
+    }
+
+private:
+    embedding_kind kind_;
+    std::optional<sinusoidal_embedding<Real>> sinusoidal_;
+    std::optional<gaussian_fourier_embedding<Real>> fourier_;
 };
 
 }  // namespace sgm::nn

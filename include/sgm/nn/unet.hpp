@@ -43,6 +43,8 @@ struct unet_config {
     std::size_t blocks_per_level = 2;
     std::vector<std::size_t> attention_resolutions{7};  // heights at which attention runs
     double dropout = 0.1;
+    embedding_kind embedding = embedding_kind::sinusoidal;  // of the conditioning value, base_channels values
+    double fourier_scale = 16.0;                            // for embedding_kind::gaussian_fourier
     std::uint64_t seed = 0;
 };
 
@@ -63,6 +65,7 @@ public:
 
     [[nodiscard]] parameter_list<Real> parameters() {
         parameter_list<Real> list;
+        embedding_.collect(list, "time.embedding");
         embed0_.collect(list, "time.dense0");
         embed1_.collect(list, "time.dense1");
         conv_in_.collect(list, "conv_in");
@@ -160,7 +163,8 @@ private:
         const std::size_t factor = std::size_t{1} << (c.multipliers.size() - 1);
         sgm::detail::require(c.height % factor == 0 && c.width % factor == 0, "unet: image ", c.height, "×", c.width,
                              " must be divisible by ", factor, " for ", c.multipliers.size(), " levels");
-        embedding_ = sinusoidal_embedding<Real>(c.base_channels);
+        embedding_ = time_embedding<Real>(c.embedding, c.base_channels,
+                                          c.embedding == embedding_kind::sinusoidal ? 10000.0 : c.fourier_scale);
         embed0_ = dense<Real>(c.base_channels, embed_size());
         embed1_ = dense<Real>(embed_size(), embed_size());
         conv_in_ = conv2d<Real>({c.channels, c.base_channels, c.height, c.width, 3, 1, 1}, true,
@@ -337,7 +341,7 @@ private:
     unet_config config_;
     cpu_context ctx_;
     pass_mode mode_{};
-    sinusoidal_embedding<Real> embedding_{4};
+    time_embedding<Real> embedding_{embedding_kind::sinusoidal, 4, 10000.0};
     dense<Real> embed0_{1, 1}, embed1_{1, 1};
     silu<Real> emb_act_, block_act_, act_out_;
     conv2d<Real> conv_in_{conv2d_shape{1, 1, 1, 1, 1, 1, 0}};
