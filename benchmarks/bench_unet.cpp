@@ -62,8 +62,10 @@ struct layer_op {
     std::size_t kernel = 0, stride = 1;
     std::size_t height = 1, width = 1;  // input size
 
-    [[nodiscard]] std::size_t out_height() const { return type == kind::conv ? (height + 2 * (kernel / 2) - kernel) / stride + 1 : height; }
-    [[nodiscard]] std::size_t out_width() const { return type == kind::conv ? (width + 2 * (kernel / 2) - kernel) / stride + 1 : width; }
+    // Convolutions pad by kernel / 2, as every convolution of the U-Net does.
+    [[nodiscard]] std::size_t out_height() const { return type == kind::conv ? out_size(height) : height; }
+    [[nodiscard]] std::size_t out_width() const { return type == kind::conv ? out_size(width) : width; }
+    [[nodiscard]] std::size_t out_size(std::size_t in) const { return (in + 2 * (kernel / 2) - kernel) / stride + 1; }
     [[nodiscard]] double flops() const {
         const double p = double(height) * double(width);
         switch (type) {
@@ -297,7 +299,9 @@ std::string op_label(const layer_op& op) {
         case layer_op::kind::group_norm:
             std::snprintf(buf, sizeof buf, "group_norm %zu @%zux%zu", op.in, op.height, op.width);
             break;
-        case layer_op::kind::silu: std::snprintf(buf, sizeof buf, "silu %zu @%zux%zu", op.in, op.height, op.width); break;
+        case layer_op::kind::silu:
+            std::snprintf(buf, sizeof buf, "silu %zu @%zux%zu", op.in, op.height, op.width);
+            break;
         case layer_op::kind::dense: std::snprintf(buf, sizeof buf, "dense %zu->%zu", op.in, op.out); break;
     }
     return buf;
@@ -402,8 +406,9 @@ void export_check(const std::filesystem::path& dir) {
     std::uint64_t seed = 100;
     for (const auto& e : net.parameters()) {
         auto& p = *e.tensor;
-        const std::size_t fan_in = p.shape.size() >= 2 ? p.size() / p.shape[0] : 1;
-        const auto offset = normal_values(p.size(), seed++, p.shape.size() >= 2 ? 0.5 / std::sqrt(double(fan_in)) : 0.1);
+        const bool matrix = p.shape.size() >= 2;
+        const double scale = matrix ? 0.5 / std::sqrt(double(p.size() / p.shape[0])) : 0.1;  // 0.5/√fan_in
+        const auto offset = normal_values(p.size(), seed++, scale);
         for (std::size_t j = 0; j < p.size(); ++j) p.value[j] += offset[j];
         weights.put(e.name, p.value, sgm::io::tensor_shape(p.shape.begin(), p.shape.end()));
     }

@@ -34,8 +34,14 @@ for arg in "$@"; do
 done
 bench="$build/benchmarks/sgm_bench_unet"
 python=/usr/bin/python3
-[[ -x "$bench" ]] || { echo "no $bench: configure with -DSGM_BUILD_BENCHMARKS=ON and build sgm_bench_unet" >&2; exit 1; }
-"$python" -c "import torch" 2>/dev/null || { echo "PyTorch not found by $python (apt-get install python3-torch)" >&2; exit 1; }
+if [[ ! -x "$bench" ]]; then
+    echo "no $bench: configure with -DSGM_BUILD_BENCHMARKS=ON and build sgm_bench_unet" >&2
+    exit 1
+fi
+if ! "$python" -c "import torch" 2>/dev/null; then
+    echo "PyTorch not found by $python (apt-get install python3-torch)" >&2
+    exit 1
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -453,7 +453,8 @@ def main():
     if args.bench:
         rows = bench(args.batches, args.threads, args.reps, args.min_seconds, DEFAULT_CONFIG)
         print(f"PyTorch {torch.__version__}, float32, NCHW, MKL-DNN {torch.backends.mkldnn.is_available()}")
-        print(f"{'threads':>7} {'batch':>5} {'forward img/s':>14} {'per CPU-s':>10} {'fwd+bwd img/s':>14} {'per CPU-s':>10}")
+        print(f"{'threads':>7} {'batch':>5} {'forward img/s':>14} {'per CPU-s':>10} "
+              f"{'fwd+bwd img/s':>14} {'per CPU-s':>10}")
         for r in rows:
             print(f"{r['threads']:>7} {r['batch']:>5} {r['forward']:>14.1f} {r['forward_cpu']:>10.1f} "
                   f"{r['forward_backward']:>14.1f} {r['forward_backward_cpu']:>10.1f}")
