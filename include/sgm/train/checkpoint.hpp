@@ -412,6 +412,14 @@ template <class Real>
     return values;
 }
 
+// The config entries of a weights file (verified first): what a program needs to
+// rebuild the network and SDE before it reads the weights themselves.
+[[nodiscard]] inline config_map read_weights_config(const io::tensor_file& file, std::string_view source) {
+    const std::string src = detail::source_name("weights file", source);
+    detail::verify_file(file, weights_format, src);
+    return detail::read_config(file);
+}
+
 // Saves the parameters' current values, or the given flat values (e.g. ema.shadow()).
 template <class Real>
 void save_weights(const std::filesystem::path& path, const nn::parameter_list<Real>& params,
