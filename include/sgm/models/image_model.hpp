@@ -52,13 +52,6 @@ namespace detail {
     return s;
 }
 
-[[nodiscard]] inline std::string number_text(double x) {
-    std::ostringstream out;
-    out.precision(17);
-    out << x;
-    return out.str();
-}
-
 class config_reader {
 public:
     config_reader(const train::config_map& c, std::string source) : c_(c), src_(std::move(source)) {}
@@ -135,9 +128,9 @@ private:
     c["unet.multipliers"] = detail::join(n.multipliers);
     c["unet.blocks_per_level"] = std::to_string(n.blocks_per_level);
     c["unet.attention_resolutions"] = detail::join(n.attention_resolutions);
-    c["unet.dropout"] = detail::number_text(n.dropout);
+    c["unet.dropout"] = number_text(n.dropout);
     c["unet.embedding"] = n.embedding == nn::embedding_kind::sinusoidal ? "sinusoidal" : "gaussian_fourier";
-    c["unet.fourier_scale"] = detail::number_text(n.fourier_scale);
+    c["unet.fourier_scale"] = number_text(n.fourier_scale);
     return c;
 }
 

@@ -9,6 +9,7 @@
 // program rebuilds the SDE the network was trained with. visit_sde turns the
 // description into the concrete SDE type, with any number of discretization levels.
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <sstream>
@@ -43,11 +44,19 @@ struct sde_spec {
     throw error("unknown SDE '" + text + "'; expected ve, vp or subvp");
 }
 
+// The shortest text that reads back as the same double ("0.1", not "0.10000000000000001").
+[[nodiscard]] inline std::string number_text(double x) {
+    char buffer[32];
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, x);
+    return std::string(buffer, r.ptr);
+}
+
 [[nodiscard]] inline std::string to_string(const sde_spec& s) {
-    std::ostringstream out;
-    out.precision(17);
-    out << sde_kind_name(s.kind) << ' ' << s.first << ' ' << s.second << ' ' << s.steps << ' ' << s.end_time;
-    return out.str();
+    std::string text = sde_kind_name(s.kind);
+    for (const std::string& part : {number_text(s.first), number_text(s.second), std::to_string(s.steps),
+                                    number_text(s.end_time)})
+        text.append(" ").append(part);
+    return text;
 }
 
 // The paper's defaults for MNIST-sized data: VE σ ∈ [0.01, 50], VP/sub-VP β ∈ [0.1, 20].

@@ -1,0 +1,118 @@
+#pragma once
+// The sampler a tool runs, chosen by flags: the predictor–corrector sampler with any
+// predictor and corrector, or the probability-flow ODE; and a function that runs it
+// on one batch of samples.
+//
+//   --sampler pc|ode  --predictor ...  --corrector ...  --snr X  --corrector-steps N
+//   --steps N  --ode-method rk45|euler|heun  --rtol X  --atol X  --eps X  --no-denoise
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include <sgm/concepts/sde.hpp>
+#include <sgm/corrector/annealed_langevin.hpp>
+#include <sgm/corrector/langevin.hpp>
+#include <sgm/corrector/no_corrector.hpp>
+#include <sgm/predictor/ancestral_sampling.hpp>
+#include <sgm/predictor/euler_maruyama.hpp>
+#include <sgm/predictor/no_predictor.hpp>
+#include <sgm/predictor/reverse_diffusion.hpp>
+#include <sgm/sample/ode_sampler.hpp>
+#include <sgm/sample/pc_sampler.hpp>
+
+#include "flags.hpp"
+
+namespace cli {
+
+struct sampler_choice {
+    std::string sampler = "pc";
+    std::string predictor = "reverse-diffusion";
+    std::string corrector = "langevin";
+    double snr = 0.16;
+    std::size_t corrector_steps = 1;
+    std::size_t steps = 0;  // PC: discretization levels N; ODE euler/heun: steps (0 = the model's N)
+    std::string ode_method = "rk45";
+    double rtol = 1e-5, atol = 1e-5;
+    double eps = 0;  // 0: the SDE's default (1e-5 VE, 1e-3 VP)
+    bool no_denoise = false;
+
+    void add_flags(flags& f) {
+        f.add("--sampler", sampler, "KIND", "predictor-corrector or probability-flow ODE", {"pc", "ode"});
+        f.add("--predictor", predictor, "P", "PC predictor",
+              {"reverse-diffusion", "euler-maruyama", "ancestral", "none"});
+        f.add("--corrector", corrector, "C", "PC corrector", {"langevin", "annealed-langevin", "none"});
+        f.add("--snr", snr, "X", "corrector signal-to-noise ratio", 1e-6, 10);
+        f.add("--corrector-steps", corrector_steps, "N", "corrector steps per predictor step");
+        f.add("--steps", steps, "N", "PC levels N, or fixed ODE steps (0 = the model's N)", true);
+        f.add("--ode-method", ode_method, "M", "ODE solver", {"rk45", "euler", "heun"});
+        f.add("--rtol", rtol, "X", "RK45 relative tolerance", 1e-12, 1);
+        f.add("--atol", atol, "X", "RK45 absolute tolerance", 1e-12, 1);
+        f.add("--eps", eps, "X", "smallest time (0 = 1e-5 for VE, 1e-3 otherwise)", 0, 1);
+        f.add("--no-denoise", no_denoise, "skip the final Tweedie denoising step");
+    }
+
+    // Short text for logs and tables, e.g. "pc reverse-diffusion+langevin snr 0.16 N 1000".
+    [[nodiscard]] std::string describe(std::size_t n) const {
+        if (sampler == "ode")
+            return "ode " + ode_method +
+                   (ode_method == "rk45" ? " rtol " + detail::show(rtol) + " atol " + detail::show(atol)
+                                         : " steps " + std::to_string(n));
+        std::string s = "pc " + predictor + "+" + corrector;
+        if (corrector != "none") s += " snr " + detail::show(snr);
+        return s + " N " + std::to_string(n);
+    }
+
+    // Draws `count` samples with global indices [first, first + count) under `seed`.
+    template <class SDE, class Model, class Backend, class Observer = sgm::no_observer>
+    sgm::sample_result<Backend> run(const SDE& sde, Model& model, std::size_t count, std::uint64_t seed,
+                                    std::uint64_t first, const Backend& be, Observer&& observer = {}) const {
+        if (sampler == "ode") {
+            sgm::ode_options o;
+            o.count = count;
+            o.seed = seed;
+            o.first_sample = first;
+            o.method = ode_method == "rk45" ? sgm::ode_method::rk45
+                       : ode_method == "euler" ? sgm::ode_method::euler
+                                               : sgm::ode_method::heun;
+            o.rtol = rtol;
+            o.atol = atol;
+            o.steps = sde.steps();
+            if (eps > 0) o.eps = eps;
+            o.denoise = !no_denoise;
+            return sgm::ode_sample(sde, model, o, be, std::forward<Observer>(observer));
+        }
+        sgm::pc_options o;
+        o.count = count;
+        o.seed = seed;
+        o.first_sample = first;
+        if (eps > 0) o.eps = eps;
+        o.denoise = !no_denoise;
+        return with_predictor<SDE>([&](const auto& p) {
+            return with_corrector([&](const auto& c) {
+                return sgm::pc_sample(sde, model, p, c, o, be, std::forward<Observer>(observer));
+            });
+        });
+    }
+
+private:
+    template <class SDE, class F>
+    decltype(auto) with_predictor(F&& f) const {
+        if (predictor == "euler-maruyama") return f(sgm::euler_maruyama{});
+        if (predictor == "none") return f(sgm::no_predictor{});
+        if (predictor == "ancestral") {
+            if constexpr (sgm::ancestral_sde<SDE>) return f(sgm::ancestral_sampling{});
+            else throw usage_error("--predictor ancestral needs a VE or VP model (this SDE has no ancestral step)");
+        }
+        return f(sgm::reverse_diffusion{});
+    }
+    template <class F>
+    decltype(auto) with_corrector(F&& f) const {
+        if (corrector == "langevin") return f(sgm::langevin(snr, corrector_steps));
+        if (corrector == "annealed-langevin") return f(sgm::annealed_langevin(snr, corrector_steps));
+        return f(sgm::no_corrector{});
+    }
+};
+
+}  // namespace cli
