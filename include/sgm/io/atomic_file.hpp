@@ -30,8 +30,11 @@ public:
         static std::atomic<unsigned> counter{0};
         const auto dir = directory();
         for (int attempt = 0;; ++attempt) {
-            temp_ = dir / ("." + target_.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(counter++));
+            // Appended piece by piece: g++ 12 warns falsely (-Wrestrict) on "." + string.
+            std::string name(1, '.');
+            name.append(target_.filename().string()).append(".tmp-").append(std::to_string(::getpid()));
+            name.append("-").append(std::to_string(counter++));
+            temp_ = dir / name;
             fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (fd_ >= 0) return;
             if (errno != EEXIST || attempt == 100)
