@@ -11,10 +11,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstddef>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../error.hpp"
 #include "../sde/sub_vp.hpp"
@@ -67,23 +69,31 @@ struct sde_spec {
 
 [[nodiscard]] inline sde_spec parse_sde_spec(const std::string& text) {
     std::istringstream in(text);
-    std::string kind;
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    if (words.empty()) throw error("SDE description '" + text + "' is empty; expected e.g. 'vp 0.1 20 1000'");
+    if (words.size() > 5)
+        throw error("SDE description '" + text + "' has extra text '" + words[5] + "'; expected KIND A B [N [T]]");
     sde_spec s;
-    if (!(in >> kind)) throw error("SDE description '" + text + "' is empty; expected e.g. 'vp 0.1 20 1000'");
-    s.kind = parse_sde_kind(kind);
-    if (!(in >> s.first >> s.second))
+    s.kind = parse_sde_kind(words[0]);
+    if (words.size() < 3)
         throw error("SDE description '" + text + "' lacks its two schedule parameters; expected e.g. 'vp 0.1 20 1000'");
-    long long n = 1000;
-    if (in >> n) {
-        if (n <= 0) throw error("SDE description '" + text + "': N = " + std::to_string(n) + " must be positive");
+    const auto number = [&](const std::string& w) {
+        char* end = nullptr;
+        const double v = std::strtod(w.c_str(), &end);
+        if (end != w.c_str() + w.size() || !std::isfinite(v))
+            throw error("SDE description '" + text + "': '" + w + "' is not a finite number");
+        return v;
+    };
+    s.first = number(words[1]);
+    s.second = number(words[2]);
+    if (words.size() >= 4) {
+        const double n = number(words[3]);
+        if (!(n >= 1 && n == std::floor(n) && n < 1e12))
+            throw error("SDE description '" + text + "': N = " + words[3] + " must be a positive integer");
         s.steps = static_cast<std::size_t>(n);
-        if (!(in >> s.end_time)) s.end_time = 1;
     }
-    in.clear();
-    std::string rest;
-    if (in >> rest) throw error("SDE description '" + text + "' has extra text '" + rest + "'");
-    if (!std::isfinite(s.first) || !std::isfinite(s.second) || !std::isfinite(s.end_time))
-        throw error("SDE description '" + text + "' has a value that is not finite");
+    if (words.size() == 5) s.end_time = number(words[4]);
     return s;
 }
 
