@@ -98,7 +98,7 @@ int run(int argc, char** argv) {
     if (s.zoom > 16) throw cli::usage_error("--zoom " + std::to_string(s.zoom) + " is too large; expected 1 to 16");
 
     const auto path = cli::resolve_model(s.model);
-    return sgm::models::with_image_model<Real>(path, s.threads, s.sampler.steps,
+    return sgm::models::with_image_model<Real>(path, s.threads, s.sampler.sde_levels(),
                                                [&](auto& model, const auto& sde, const auto& spec) {
                                                    return sample(s, model, sde, spec);
                                                });

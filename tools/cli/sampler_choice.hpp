@@ -53,12 +53,16 @@ struct sampler_choice {
         f.add("--no-denoise", no_denoise, "skip the final Tweedie denoising step");
     }
 
+    // Discretization levels the sampling SDE needs: the PC sampler's N; the ODE keeps
+    // the model's own SDE (0) and takes --steps as its fixed step count.
+    [[nodiscard]] std::size_t sde_levels() const { return sampler == "pc" ? steps : 0; }
+
     // Short text for logs and tables, e.g. "pc reverse-diffusion+langevin snr 0.16 N 1000".
     [[nodiscard]] std::string describe(std::size_t n) const {
         if (sampler == "ode")
             return "ode " + ode_method +
                    (ode_method == "rk45" ? " rtol " + detail::show(rtol) + " atol " + detail::show(atol)
-                                         : " steps " + std::to_string(n));
+                                         : " steps " + std::to_string(steps != 0 ? steps : n));
         std::string s = "pc " + predictor + "+" + corrector;
         if (corrector != "none") s += " snr " + detail::show(snr);
         return s + " N " + std::to_string(n);
@@ -78,7 +82,7 @@ struct sampler_choice {
                                                : sgm::ode_method::heun;
             o.rtol = rtol;
             o.atol = atol;
-            o.steps = sde.steps();
+            o.steps = steps != 0 ? steps : sde.steps();
             if (eps > 0) o.eps = eps;
             o.denoise = !no_denoise;
             return sgm::ode_sample(sde, model, o, be, std::forward<Observer>(observer));
