@@ -12,6 +12,7 @@
 #include <sgm/data/scaling.hpp>
 #include <sgm/io/npy.hpp>
 #include <sgm/models/image_model.hpp>
+#include <sgm/sample/step_info.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -36,7 +37,8 @@ struct settings {
     std::size_t count = 64, batch = 64, columns = 8;
     std::uint64_t seed = 1;
     int threads = 0;
-    std::filesystem::path out = "samples.png", npy;
+    std::filesystem::path out = "samples.png", npy, trajectory;
+    std::size_t frames = 10;
     std::size_t zoom = 3;
     bool quiet = false;
 };
@@ -49,6 +51,25 @@ std::vector<Real> to_unit(std::vector<Real> x, sgm::data::pixel_range range) {
     return x;
 }
 
+// Keeps x(t) of the first `rows` samples at `frames` times evenly spaced from T to
+// the end (the first report at or below each time), for a picture of noise turning
+// into images. The state lives in host memory on the CPU backend.
+struct trajectory_recorder {
+    std::size_t rows = 0, frames = 0;
+    double t_end = 1;
+    std::vector<float> frames_data;  // frame-major: rows images per frame
+    std::vector<double> times;
+
+    template <class Report>
+    void operator()(const Report& r) {
+        if (times.size() + 1 >= frames) return;  // the last frame is the final sample
+        const double target = t_end * (1.0 - double(times.size()) / double(frames - 1));
+        if (double(r.t) > target + 1e-12 && !(r.index == 0 && times.empty())) return;
+        frames_data.insert(frames_data.end(), r.x.data, r.x.data + rows * r.x.dim);
+        times.push_back(double(r.t));
+    }
+};
+
 template <class Model, class SDE>
 int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec) {
     const std::size_t dim = spec.dim();
@@ -58,9 +79,11 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
     std::size_t nfe = 0;
     cli::progress_bar bar("sampling", s.count, "samples");
     const auto start = std::chrono::steady_clock::now();
+    trajectory_recorder recorder{std::min<std::size_t>(8, std::min(s.batch, s.count)), s.frames, double(sde.T()), {}, {}};
     for (std::size_t first = 0; first < s.count; first += s.batch) {
         const std::size_t n = std::min(s.batch, s.count - first);
-        auto result = s.sampler.run(sde, model, n, s.seed, first, be);
+        auto result = first == 0 && !s.trajectory.empty() ? s.sampler.run(sde, model, n, s.seed, first, be, recorder)
+                                                           : s.sampler.run(sde, model, n, s.seed, first, be);
         const auto host = result.samples.to_host();
         pixels.insert(pixels.end(), host.begin(), host.end());
         nfe += result.nfe;
@@ -72,6 +95,29 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
 
     const cli::image_shape shape{spec.network.channels, spec.network.height, spec.network.width};
     cli::write_image_grid(s.out, pixels, s.count, shape, s.columns, s.zoom);
+    if (!s.trajectory.empty()) {
+        // Rows: samples; columns: x(t) at the recorded times, then the final sample.
+        const std::size_t rows = recorder.rows, cols = recorder.times.size() + 1;
+        std::vector<Real> strip(rows * cols * dim);
+        for (std::size_t r = 0; r < rows; ++r) {
+            for (std::size_t c = 0; c + 1 < cols; ++c)
+                std::copy_n(recorder.frames_data.begin() + std::ptrdiff_t((c * rows + r) * dim), dim,
+                            strip.begin() + std::ptrdiff_t((r * cols + c) * dim));
+            std::copy_n(pixels.begin() + std::ptrdiff_t(r * dim), dim,
+                        strip.begin() + std::ptrdiff_t((r * cols + cols - 1) * dim));
+        }
+        // The recorded states are in the model's range; the last column is already in [0, 1].
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c + 1 < cols; ++c) {
+                auto part = std::span<Real>(strip).subspan((r * cols + c) * dim, dim);
+                sgm::data::clip_to_range(part, spec.range);
+                sgm::data::from_range(part, spec.range);
+            }
+        cli::write_image_grid(s.trajectory, strip, rows * cols, shape, cols, s.zoom);
+        std::printf("trajectory: x(t) at t =");
+        for (const double t : recorder.times) std::printf(" %.3g", t);
+        std::printf(", then the sample\n");
+    }
     if (!s.npy.empty())
         sgm::io::write_npy(s.npy, {s.count, shape.channels, shape.height, shape.width}, std::span<const Real>(pixels));
     std::printf("%zu samples, %s, %s: %.1f s (%.1f samples/s), %zu score evaluations per batch of %zu\n", s.count,
@@ -94,7 +140,10 @@ int run(int argc, char** argv) {
     f.add("--columns", s.columns, "N", "images per row of the grid");
     f.add("--zoom", s.zoom, "N", "pixel size in the grid");
     f.add("--npy", s.npy, "FILE.npy", "also write the samples as float32 (count, C, H, W) in [0, 1]");
+    f.add("--trajectory", s.trajectory, "FILE.png", "also draw x(t) of the first samples at several times");
+    f.add("--frames", s.frames, "N", "columns of the trajectory picture");
     f.parse(argc, argv);
+    if (s.frames < 2) throw cli::usage_error("--frames " + std::to_string(s.frames) + " must be at least 2");
     if (s.zoom > 16) throw cli::usage_error("--zoom " + std::to_string(s.zoom) + " is too large; expected 1 to 16");
 
     const auto path = cli::resolve_model(s.model);
