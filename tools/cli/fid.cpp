@@ -41,6 +41,7 @@ struct settings {
     std::size_t count = 0;
     double confidence = 0.9;
     bool floor = false;
+    std::size_t real_baseline = 0;
     int threads = 0;
 };
 
@@ -127,9 +128,13 @@ int run(int argc, char** argv) {
     fl.add("--count", s.count, "N", "use the first N samples (0 = all)", true);
     fl.add("--confidence", s.confidence, "P", "confidence threshold on the top softmax probability", 0, 1);
     fl.add("--floor", s.floor, "also print the FD between the two halves of the reference (the floor)");
+    fl.add("--real-baseline", s.real_baseline, "N",
+           "also print the FD of the first N training images against the reference: what real data of the "
+           "samples' size scores (0 = off)", true);
     fl.add("--threads", s.threads, "N", "worker threads (0 = all cores)");
     fl.parse(argc, argv);
-    if (s.samples.empty() && !s.floor) throw cli::usage_error("give --samples FILE.npy, --floor, or both");
+    if (s.samples.empty() && !s.floor && s.real_baseline == 0)
+        throw cli::usage_error("give --samples FILE.npy, --floor, --real-baseline N, or a combination");
 
     const auto path = cli::resolve_model(s.classifier);
     auto c = sgm::models::load_classifier<Real>(path, s.threads);
@@ -173,6 +178,17 @@ int run(int argc, char** argv) {
         const assessment a = assess(c, std::move(images), n, s.confidence);
         print_assessment(("samples (" + s.samples.string() + ")").c_str(), a, s.confidence);
         std::printf("FD (samples vs reference): %.4f\n", sgm::eval::frechet_distance(fit(a, 0, n, f), ref_fit));
+    }
+    if (s.real_baseline > 0) {
+        auto train = cli::load_dataset<Real>(s.dataset, s.data_dir, "train");
+        if (s.real_baseline > train.size() || s.real_baseline < 2)
+            throw cli::usage_error(sgm::detail::concat("--real-baseline ", s.real_baseline, ": the training split has ",
+                                                       train.size(), " images; expected 2 to that many"));
+        const std::size_t n = s.real_baseline;
+        std::vector<Real> images(train.pixels().begin(), train.pixels().begin() + std::ptrdiff_t(n * dim));
+        const assessment a = assess(c, std::move(images), n, s.confidence);
+        print_assessment(sgm::detail::concat("real baseline (first ", n, " training images)").c_str(), a, s.confidence);
+        std::printf("FD (real baseline vs reference): %.4f\n", sgm::eval::frechet_distance(fit(a, 0, n, f), ref_fit));
     }
     if (s.floor) {
         const std::size_t half = ref_n / 2;
