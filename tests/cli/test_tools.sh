@@ -50,7 +50,7 @@ ok "$tools/sgm-train" --sde subvp --steps 2 "${tiny[@]}" --out "$work/subvp"
 ok test -s "$work/vp/weights.safetensors"
 
 # Help texts.
-for tool in sgm-train sgm-sample sgm-likelihood; do
+for tool in sgm-train sgm-sample sgm-likelihood sgm-interpolate sgm-fd sgm-train-classifier; do
     if "$tools/$tool" --help | grep -q "usage: $tool"; then echo "ok: $tool --help"; else
         echo "FAILED: $tool --help"; failures=$((failures + 1)); fi
 done
@@ -69,6 +69,14 @@ if [[ $npy_size -eq $((128 + 3 * 784 * 4)) ]] && head -c 128 "$work/s.npy" | gre
 # Likelihood of one test digit.
 ok "$tools/sgm-likelihood" --model "$work/vp/weights.safetensors" --count 2 --rtol 1e-2 --atol 1e-2 --threads 1
 if grep -q "bits/dim" "$work/out"; then echo "ok: bits/dim printed"; else echo "FAILED: no bits/dim"; failures=$((failures + 1)); fi
+
+# Interpolation through the ODE latents.
+ok "$tools/sgm-interpolate" --model "$work/vp/weights.safetensors" --from 3 --to 4 --frames 3 --rtol 1e-2 \
+    --atol 1e-2 --threads 1 --out "$work/i.png"
+if grep -q "end points land within" "$work/out"; then echo "ok: interpolation"; else
+    echo "FAILED: interpolation output"; failures=$((failures + 1)); fi
+expect 2 "image 5000 is outside the test split" -- "$tools/sgm-interpolate" --model "$work/vp/weights.safetensors" \
+    --to 5000
 
 # Resume continues from the checkpoint.
 ok "$tools/sgm-train" --sde vp --steps 3 "${tiny[@]}" --out "$work/vp" --resume
