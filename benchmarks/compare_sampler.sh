@@ -2,7 +2,7 @@
 # MNIST sampling speed: sgm-sample against the same sampler, network and weights in
 # PyTorch (benchmarks/pytorch_sampler.py), side by side (builds nothing).
 #
-#   benchmarks/compare_sampler.sh [BUILD_DIR] [--model=NAME|FILE] [--steps=1000]
+#   benchmarks/compare_sampler.sh [BUILD_DIR] [--model=FILE] [--steps=1000]
 #                                 [--batch=64] [--threads=1,2] [--samplers=pc,ode]
 #
 # BUILD_DIR (default: build) holds tools/cli/sgm-sample (a Release build). Needs
