@@ -24,6 +24,7 @@
 #include "../io/safetensors.hpp"
 #include "../nn/classifier.hpp"
 #include "../train/checkpoint.hpp"
+#include "config_reader.hpp"
 #include "sde_spec.hpp"
 
 namespace sgm::models {
@@ -37,104 +38,37 @@ struct classifier_spec {
     [[nodiscard]] std::size_t dim() const { return network.channels * network.height * network.width; }
 };
 
-namespace classifier_detail {
-
-[[nodiscard]] inline std::string number_text(double x) {
-    std::ostringstream out;
-    out.precision(17);
-    out << x;
-    return out.str();
-}
-
-class reader {
-public:
-    reader(const train::config_map& c, std::string source) : c_(c), src_(std::move(source)) {}
-
-    [[nodiscard]] const std::string& text(const std::string& key) const {
-        const auto it = c_.find(key);
-        if (it == c_.end())
-            throw error(src_ + ": config key '" + key + "' is missing; this file does not describe a classifier");
-        return it->second;
-    }
-    [[nodiscard]] std::size_t size(const std::string& key) const {
-        const std::string& t = text(key);
-        if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos)
-            throw error(src_ + ": config '" + key + "' = '" + t + "' is not a non-negative integer");
-        return static_cast<std::size_t>(std::stoull(t));
-    }
-    [[nodiscard]] double number(const std::string& key) const {
-        const std::string& t = text(key);
-        std::size_t used = 0;
-        double v = 0;
-        try {
-            v = std::stod(t, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != t.size() || t.empty()) throw error(src_ + ": config '" + key + "' = '" + t + "' is not a number");
-        return v;
-    }
-    [[nodiscard]] bool flag(const std::string& key) const {
-        const std::string& t = text(key);
-        if (t != "true" && t != "false")
-            throw error(src_ + ": config '" + key + "' = '" + t + "'; expected true or false");
-        return t == "true";
-    }
-    [[nodiscard]] std::vector<std::size_t> sizes(const std::string& key) const {
-        const std::string& t = text(key);
-        std::vector<std::size_t> out;
-        std::stringstream in(t);
-        std::string item;
-        while (std::getline(in, item, ',')) {
-            if (item.empty() || item.size() > 18 || item.find_first_not_of("0123456789") != std::string::npos)
-                throw error(src_ + ": config '" + key + "' = '" + t + "' is not a comma-separated list of integers");
-            out.push_back(static_cast<std::size_t>(std::stoull(item)));
-        }
-        return out;
-    }
-
-private:
-    const train::config_map& c_;
-    std::string src_;
-};
-
-}  // namespace classifier_detail
 
 [[nodiscard]] inline train::config_map to_config(const classifier_spec& s) {
     const auto& n = s.network;
     train::config_map c;
     c["model"] = "classifier";
     c["data"] = s.data;
-    c["data.range"] = s.range == data::pixel_range::unit ? "unit" : "symmetric";
+    c["data.range"] = pixel_range_text(s.range);
     if (s.sde) c["sde"] = to_string(*s.sde);
     c["classifier.channels"] = std::to_string(n.channels);
     c["classifier.height"] = std::to_string(n.height);
     c["classifier.width"] = std::to_string(n.width);
     c["classifier.base_channels"] = std::to_string(n.base_channels);
-    std::string multipliers;
-    for (std::size_t i = 0; i < n.multipliers.size(); ++i) multipliers += (i ? "," : "") + std::to_string(n.multipliers[i]);
-    c["classifier.multipliers"] = multipliers;
+    c["classifier.multipliers"] = join_sizes(n.multipliers);
     c["classifier.blocks_per_level"] = std::to_string(n.blocks_per_level);
     c["classifier.feature_size"] = std::to_string(n.feature_size);
     c["classifier.classes"] = std::to_string(n.classes);
     c["classifier.time_conditioned"] = n.time_conditioned ? "true" : "false";
-    c["classifier.embedding"] = n.embedding == nn::embedding_kind::sinusoidal ? "sinusoidal" : "gaussian_fourier";
+    c["classifier.embedding"] = embedding_text(n.embedding);
     c["classifier.embedding_size"] = std::to_string(n.embedding_size);
-    c["classifier.time_scale"] = classifier_detail::number_text(n.time_scale);
-    c["classifier.fourier_scale"] = classifier_detail::number_text(n.fourier_scale);
+    c["classifier.time_scale"] = number_text(n.time_scale);
+    c["classifier.fourier_scale"] = number_text(n.fourier_scale);
     return c;
 }
 
 [[nodiscard]] inline classifier_spec classifier_from_config(const train::config_map& c, const std::string& source) {
-    const classifier_detail::reader r(c, source);
+    const config_reader r(c, source, "a classifier");
     if (r.text("model") != "classifier")
         throw error(source + ": config 'model' = '" + r.text("model") + "'; expected a classifier");
     classifier_spec s;
     s.data = r.text("data");
-    const std::string& range = r.text("data.range");
-    if (range == "unit") s.range = data::pixel_range::unit;
-    else if (range == "symmetric") s.range = data::pixel_range::symmetric;
-    else throw error(source + ": config 'data.range' = '" + range + "'; expected unit or symmetric");
+    s.range = r.range("data.range");
     auto& n = s.network;
     n.channels = r.size("classifier.channels");
     n.height = r.size("classifier.height");
@@ -145,10 +79,7 @@ private:
     n.feature_size = r.size("classifier.feature_size");
     n.classes = r.size("classifier.classes");
     n.time_conditioned = r.flag("classifier.time_conditioned");
-    const std::string& emb = r.text("classifier.embedding");
-    if (emb == "sinusoidal") n.embedding = nn::embedding_kind::sinusoidal;
-    else if (emb == "gaussian_fourier") n.embedding = nn::embedding_kind::gaussian_fourier;
-    else throw error(source + ": config 'classifier.embedding' = '" + emb + "'; expected sinusoidal or gaussian_fourier");
+    n.embedding = r.embedding("classifier.embedding");
     n.embedding_size = r.size("classifier.embedding_size");
     n.time_scale = r.number("classifier.time_scale");
     n.fourier_scale = r.number("classifier.fourier_scale");

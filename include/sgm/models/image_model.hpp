@@ -30,6 +30,7 @@
 #include "../nn/score_network.hpp"
 #include "../nn/unet.hpp"
 #include "../train/checkpoint.hpp"
+#include "config_reader.hpp"
 #include "sde_spec.hpp"
 
 namespace sgm::models {
@@ -44,76 +45,13 @@ struct image_model_spec {
     [[nodiscard]] std::size_t dim() const { return network.channels * network.height * network.width; }
 };
 
-namespace detail {
-
-[[nodiscard]] inline std::string join(const std::vector<std::size_t>& v) {
-    std::string s;
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-    return s;
-}
-
-class config_reader {
-public:
-    config_reader(const train::config_map& c, std::string source) : c_(c), src_(std::move(source)) {}
-
-    [[nodiscard]] const std::string& text(const std::string& key) const {
-        const auto it = c_.find(key);
-        if (it == c_.end())
-            throw error(src_ + ": config key '" + key + "' is missing; this file does not describe an image model");
-        return it->second;
-    }
-    [[nodiscard]] std::size_t size(const std::string& key) const {
-        const std::string& t = text(key);
-        std::size_t used = 0;
-        unsigned long long v = 0;
-        try {
-            v = std::stoull(t, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != t.size() || t.empty() || t[0] == '-')
-            throw error(src_ + ": config '" + key + "' = '" + t + "' is not a non-negative integer");
-        return static_cast<std::size_t>(v);
-    }
-    [[nodiscard]] double number(const std::string& key) const {
-        const std::string& t = text(key);
-        std::size_t used = 0;
-        double v = 0;
-        try {
-            v = std::stod(t, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != t.size() || t.empty()) throw error(src_ + ": config '" + key + "' = '" + t + "' is not a number");
-        return v;
-    }
-    [[nodiscard]] std::vector<std::size_t> sizes(const std::string& key) const {
-        const std::string& t = text(key);
-        std::vector<std::size_t> out;
-        std::stringstream in(t);
-        std::string item;
-        while (std::getline(in, item, ',')) {
-            if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
-                throw error(src_ + ": config '" + key + "' = '" + t + "' is not a comma-separated list of integers");
-            out.push_back(static_cast<std::size_t>(std::stoull(item)));
-        }
-        return out;
-    }
-    [[nodiscard]] const std::string& source() const { return src_; }
-
-private:
-    const train::config_map& c_;
-    std::string src_;
-};
-
-}  // namespace detail
 
 [[nodiscard]] inline train::config_map to_config(const image_model_spec& s) {
     const auto& n = s.network;
     train::config_map c;
     c["model"] = "unet";
     c["data"] = s.data;
-    c["data.range"] = s.range == data::pixel_range::unit ? "unit" : "symmetric";
+    c["data.range"] = pixel_range_text(s.range);
     c["sde"] = to_string(s.sde);
     const auto cond = s.score.conditioning;
     c["score.conditioning"] = cond == nn::time_input::automatic   ? "automatic"
@@ -125,25 +63,22 @@ private:
     c["unet.height"] = std::to_string(n.height);
     c["unet.width"] = std::to_string(n.width);
     c["unet.base_channels"] = std::to_string(n.base_channels);
-    c["unet.multipliers"] = detail::join(n.multipliers);
+    c["unet.multipliers"] = join_sizes(n.multipliers);
     c["unet.blocks_per_level"] = std::to_string(n.blocks_per_level);
-    c["unet.attention_resolutions"] = detail::join(n.attention_resolutions);
+    c["unet.attention_resolutions"] = join_sizes(n.attention_resolutions);
     c["unet.dropout"] = number_text(n.dropout);
-    c["unet.embedding"] = n.embedding == nn::embedding_kind::sinusoidal ? "sinusoidal" : "gaussian_fourier";
+    c["unet.embedding"] = embedding_text(n.embedding);
     c["unet.fourier_scale"] = number_text(n.fourier_scale);
     return c;
 }
 
 [[nodiscard]] inline image_model_spec image_model_from_config(const train::config_map& c, const std::string& source) {
-    const detail::config_reader r(c, source);
+    const config_reader r(c, source, "an image model");
     if (r.text("model") != "unet")
         throw error(source + ": config 'model' = '" + r.text("model") + "'; this build reads 'unet' image models");
     image_model_spec s;
     s.data = r.text("data");
-    const std::string& range = r.text("data.range");
-    if (range == "unit") s.range = data::pixel_range::unit;
-    else if (range == "symmetric") s.range = data::pixel_range::symmetric;
-    else throw error(source + ": config 'data.range' = '" + range + "'; expected unit or symmetric");
+    s.range = r.range("data.range");
     try {
         s.sde = parse_sde_spec(r.text("sde"));
     } catch (const error& e) {
@@ -155,10 +90,7 @@ private:
     else if (cond == "log_sigma") s.score.conditioning = nn::time_input::log_sigma;
     else if (cond == "scaled_time") s.score.conditioning = nn::time_input::scaled_time;
     else throw error(source + ": config 'score.conditioning' = '" + cond + "' is not a known conditioning");
-    const std::string& divide = r.text("score.divide_by_std");
-    if (divide != "true" && divide != "false")
-        throw error(source + ": config 'score.divide_by_std' = '" + divide + "'; expected true or false");
-    s.score.divide_by_std = divide == "true";
+    s.score.divide_by_std = r.flag("score.divide_by_std");
     auto& n = s.network;
     n.channels = r.size("unet.channels");
     n.height = r.size("unet.height");
@@ -168,10 +100,7 @@ private:
     n.blocks_per_level = r.size("unet.blocks_per_level");
     n.attention_resolutions = r.sizes("unet.attention_resolutions");
     n.dropout = r.number("unet.dropout");
-    const std::string& emb = r.text("unet.embedding");
-    if (emb == "sinusoidal") n.embedding = nn::embedding_kind::sinusoidal;
-    else if (emb == "gaussian_fourier") n.embedding = nn::embedding_kind::gaussian_fourier;
-    else throw error(source + ": config 'unet.embedding' = '" + emb + "'; expected sinusoidal or gaussian_fourier");
+    n.embedding = r.embedding("unet.embedding");
     n.fourier_scale = r.number("unet.fourier_scale");
     return s;
 }
