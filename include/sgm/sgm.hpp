@@ -12,6 +12,7 @@
 #include "concepts/score_model.hpp"
 #include "concepts/differentiable_score_model.hpp"
 #include "concepts/predictor.hpp"
+#include "concepts/class_gradient_model.hpp"
 
 #include "backend/serial.hpp"
 #include "backend/tbb.hpp"
@@ -45,6 +46,16 @@
 #include "sample/probability_flow.hpp"
 #include "sample/ode_sampler.hpp"
 #include "sample/rk45.hpp"
+
+#include "control/guided_score.hpp"
+#include "control/imputation_target.hpp"
+#include "control/imputing_step.hpp"
+#include "control/known_part_score.hpp"
+#include "control/impute.hpp"
+#include "control/channel_transform.hpp"
+#include "control/decoupled_score.hpp"
+#include "control/colorize.hpp"
+#include "control/interpolation.hpp"
 
 #include "likelihood/divergence_estimator.hpp"
 #include "likelihood/augmented_flow.hpp"

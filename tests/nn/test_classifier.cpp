@@ -7,6 +7,7 @@
 
 #include <sgm/models/classifier_model.hpp>
 #include <sgm/nn/classifier.hpp>
+#include <sgm/nn/classifier_guide.hpp>
 
 #include <cmath>
 #include <vector>
@@ -210,4 +211,45 @@ TEST_CASE("classifier model: the config round-trips and rejects other models", "
     wrong = config;
     wrong["classifier.time_conditioned"] = "yes";
     REQUIRE_THROWS_WITH(sgm::models::classifier_from_config(wrong, "f"), Catch::Contains("expected true or false"));
+}
+
+TEST_CASE("classifier guide: ∇ₓ log p(y | x, t) matches finite differences of log-softmax", "[nn][classifier][guidance]") {
+    sgm::nn::classifier<double> net(small_config(true));
+    sgm::nn::classifier_guide<double> guide(net);
+    CHECK(guide.classes() == 3);
+    CHECK(guide.dim() == net.input_size());
+    const std::size_t n = 3, d = net.input_size(), k = net.classes();
+    std::vector<double> x = sgm::test::random_vector(n * d, 31);
+    const std::vector<double> t{0.05, 0.4, 0.95};
+    const std::vector<std::size_t> labels{2, 0, 1};
+    // Σ_b log softmax(logits_b)[labels[b]]: its gradient in x_b is the guide's row b.
+    const auto log_prob = [&] {
+        std::vector<double> logits(n * k);
+        net.forward(x.data(), t.data(), logits.data(), n);
+        double total = 0;
+        for (std::size_t b = 0; b < n; ++b) {
+            double top = logits[b * k], sum = 0;
+            for (std::size_t c = 1; c < k; ++c) top = std::max(top, logits[b * k + c]);
+            for (std::size_t c = 0; c < k; ++c) sum += std::exp(logits[b * k + c] - top);
+            total += logits[b * k + labels[b]] - top - std::log(sum);
+        }
+        return total;
+    };
+    std::vector<double> gradient(n * d);
+    guide.log_prob_gradient({x.data(), n, d}, t.data(), labels, {gradient.data(), n, d});
+    // An untrained classifier's log-probabilities are flat (gradients ~3e-3) while
+    // the sum itself is ~3: at h = 1e-6 the difference quotient's rounding, about
+    // 3e-16·3/1e-6 = 1e-9, is 3e-7 of the gradient. h = 1e-4 brings rounding and
+    // the O(h²) truncation both to ~1e-11.
+    const auto r = sgm::test::check_gradient(log_prob, x, gradient, 400, 1e-4);
+    INFO("max error " << r.max_abs_error << " of max gradient " << r.max_abs_gradient);
+    CHECK(r.checked == n * d);
+    CHECK(r.max_abs_gradient > 0);
+    CHECK(r.relative() < 1e-7);
+
+    const std::vector<std::size_t> bad{0, 3, 1};
+    CHECK_THROWS_WITH(guide.log_prob_gradient({x.data(), n, d}, t.data(), bad, {gradient.data(), n, d}),
+                      Catch::Contains("label[1] = 3") && Catch::Contains("[0, 3)"));
+    sgm::nn::classifier<double> plain(small_config(false));
+    CHECK_THROWS_WITH(sgm::nn::classifier_guide<double>(plain), Catch::Contains("not time-conditioned"));
 }

@@ -53,6 +53,8 @@ public:
 
     [[nodiscard]] std::size_t dim() const { return dim_; }
     [[nodiscard]] std::size_t components() const { return components_; }
+    // The components are the classes of sgm::class_gradient_model.
+    [[nodiscard]] std::size_t classes() const { return components_; }
     [[nodiscard]] const SDE& sde() const { return sde_; }
 
     void score(batch_view<const Real> x, const Real* t, batch_view<Real> out) {
@@ -95,6 +97,48 @@ public:
         prepare(x, t);
         const Real* resp = Backend::data(log_joint_);
         be_.for_each_index(x.size * components_, [=] SGM_HOST_DEVICE(std::size_t i) { out[i] = resp[i]; });
+    }
+
+    // ∇ₓ log p_t(k = labels[b] | x_b): the component's score minus the mixture's,
+    //   ∇ log π_k N_k(x) − ∇ log Σ_c π_c N_c(x) = s_k(x) − Σ_c r_c s_c(x).
+    // The exact guidance gradient when the component is the class (sgm::class_gradient_model).
+    void log_prob_gradient(batch_view<const Real> x, const Real* t, std::span<const std::size_t> labels,
+                           batch_view<Real> out) {
+        check_shapes(x, out.size, out.dim, "log_prob_gradient");
+        detail::require(labels.size() == x.size, "mixture_score::log_prob_gradient: ", labels.size(),
+                        " labels for ", x.size, " samples; expected one per sample");
+        std::vector<Real> host(labels.size());
+        for (std::size_t b = 0; b < labels.size(); ++b) {
+            detail::require(labels[b] < components_, "mixture_score::log_prob_gradient: label[", b, "] = ",
+                            labels[b], "; expected a component in [0, ", components_, ")");
+            host[b] = Real(labels[b]);
+        }
+        prepare(x, t);
+        be_.copy_from_host(std::span<const Real>(host), labels_);
+        const std::size_t k_count = components_, d = dim_;
+        const Real* u = Backend::data(u_);
+        const Real* resp = Backend::data(log_joint_);
+        const Real* label = Backend::data(labels_);
+        const Real* q = diagonal_ ? nullptr : Backend::data(eigenvectors_);
+        Real* o = out.data;
+        be_.for_each_index(x.size * d, [=] SGM_HOST_DEVICE(std::size_t idx) {
+            const std::size_t b = idx / d, i = idx % d;
+            const std::size_t y = static_cast<std::size_t>(label[b]);
+            Real mixture = 0, component = 0;
+            for (std::size_t c = 0; c < k_count; ++c) {
+                const Real* uc = u + (b * k_count + c) * d;
+                Real grad = 0;
+                if (q == nullptr) {
+                    grad = uc[i];
+                } else {
+                    const Real* row = q + (c * d + i) * d;
+                    for (std::size_t j = 0; j < d; ++j) grad += row[j] * uc[j];
+                }
+                mixture += resp[b * k_count + c] * grad;
+                if (c == y) component = grad;
+            }
+            o[idx] = mixture - component;  // s_k = −grad_k
+        });
     }
 
     // The scores and vᵀ ∂s/∂x per sample (sgm::vjp_score_model); exact.
@@ -259,6 +303,7 @@ private:
         log_joint_ = be_.make_vector(size * components_);
         log_norm_ = be_.make_vector(size);
         kernel_ = be_.make_vector(2 * size);
+        labels_ = be_.make_vector(size);
         capacity_ = size;
     }
 
@@ -277,7 +322,7 @@ private:
     bool diagonal_;
     typename Backend::vector log_weights_, means_, eigenvalues_, eigenvectors_, eigenvectors_t_;
     // Workspace, sized for the largest batch.
-    typename Backend::vector u_, log_joint_, log_norm_, kernel_, component_scores_, projected_, component_dots_;
+    typename Backend::vector u_, log_joint_, log_norm_, kernel_, labels_, component_scores_, projected_, component_dots_;
     std::size_t capacity_ = 0, jacobian_capacity_ = 0;
 };
 
