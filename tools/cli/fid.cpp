@@ -136,7 +136,7 @@ int run(int argc, char** argv) {
     if (s.samples.empty() && !s.floor && s.real_baseline == 0)
         throw cli::usage_error("give --samples FILE.npy, --floor, --real-baseline N, or a combination");
 
-    const auto path = cli::resolve_model(s.classifier);
+    const auto path = cli::resolve_model(s.classifier, "--classifier");
     auto c = sgm::models::load_classifier<Real>(path, s.threads);
     if (c.network.time_conditioned())
         std::fprintf(stderr, "note: '%s' is time-conditioned; its features are taken at t = 0\n",

@@ -11,6 +11,7 @@
 // norms (below 1: smoother, more typical images).
 
 #include <sgm/data/scaling.hpp>
+#include <sgm/control/interpolation.hpp>
 #include <sgm/models/image_model.hpp>
 #include <sgm/sample/ode_sampler.hpp>
 
@@ -37,30 +38,6 @@ struct settings {
     double rtol = 1e-5, atol = 1e-5, temperature = 1;
     int threads = 0;
 };
-
-// Points of the great-circle arc from a to b (equal-angle steps); falls back to
-// linear mixing when the two are (anti)parallel.
-std::vector<Real> slerp(const std::vector<Real>& a, const std::vector<Real>& b, std::size_t frames) {
-    const std::size_t d = a.size();
-    double ab = 0, aa = 0, bb = 0;
-    for (std::size_t i = 0; i < d; ++i) {
-        ab += double(a[i]) * b[i];
-        aa += double(a[i]) * a[i];
-        bb += double(b[i]) * b[i];
-    }
-    const double theta = std::acos(std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0));
-    std::vector<Real> out(frames * d);
-    for (std::size_t f = 0; f < frames; ++f) {
-        const double u = frames == 1 ? 0 : double(f) / double(frames - 1);
-        double wa = 1 - u, wb = u;
-        if (std::sin(theta) > 1e-6) {
-            wa = std::sin((1 - u) * theta) / std::sin(theta);
-            wb = std::sin(u * theta) / std::sin(theta);
-        }
-        for (std::size_t i = 0; i < d; ++i) out[f * d + i] = Real(wa * a[i] + wb * b[i]);
-    }
-    return out;
-}
 
 template <class Model, class SDE>
 int interpolate(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec) {
@@ -89,7 +66,7 @@ int interpolate(const settings& s, Model& model, const SDE& sde, const sgm::mode
     const auto encoded = sgm::ode_encode(sde, model, ends, o, be);
     const auto z = ends.to_host();
     std::vector<Real> za(z.begin(), z.begin() + std::ptrdiff_t(d)), zb(z.begin() + std::ptrdiff_t(d), z.end());
-    auto path = slerp(za, zb, s.frames);
+    auto path = sgm::slerp_path<Real>(za, zb, s.frames);
     for (Real& v : path) v *= Real(s.temperature);
     auto decoded = sgm::batch<backend>::from_host(std::span<const Real>(path), s.frames, d, be);
     const auto stats = sgm::ode_decode(sde, model, decoded, o, be);

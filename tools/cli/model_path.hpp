@@ -19,7 +19,8 @@
 
 namespace cli {
 
-[[nodiscard]] inline std::filesystem::path resolve_model(const std::string& name) {
+// flag: the option that named it, for the error message.
+[[nodiscard]] inline std::filesystem::path resolve_model(const std::string& name, const std::string& flag = "--model") {
     std::error_code ec;
     if (std::filesystem::is_regular_file(name, ec)) return name;
     const std::vector<std::filesystem::path> roots{"models", SGM_SOURCE_MODEL_DIR, SGM_INSTALLED_MODEL_DIR};
@@ -28,7 +29,7 @@ namespace cli {
             const auto candidate = root / name / "weights.safetensors";
             if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
         }
-    throw usage_error("--model '" + name + "': no such file, and no bundled model of that name (looked in ./models, " +
+    throw usage_error(flag + " '" + name + "': no such file, and no bundled model of that name (looked in ./models, " +
                       SGM_SOURCE_MODEL_DIR + " and " + SGM_INSTALLED_MODEL_DIR + ")");
 }
 

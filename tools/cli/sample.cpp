@@ -4,6 +4,7 @@
 //   sgm-sample                                   # 64 digits from the bundled VP model
 //   sgm-sample --model mnist_ve --sampler ode --count 16 --out ode.png --npy ode.npy
 //   sgm-sample --predictor euler-maruyama --corrector none --steps 250
+//   sgm-sample --class all --count 80 --columns 8 --check-with mnist_classifier   # a row per digit
 //
 // Samples are drawn in batches of --batch; sample i always gets the same noise
 // (counter-based, keyed by --seed and i), so the pictures do not depend on --batch
@@ -11,7 +12,10 @@
 
 #include <sgm/data/scaling.hpp>
 #include <sgm/io/npy.hpp>
+#include <sgm/control/guided_score.hpp>
+#include <sgm/models/classifier_model.hpp>
 #include <sgm/models/image_model.hpp>
+#include <sgm/nn/classifier_guide.hpp>
 #include <sgm/sample/step_info.hpp>
 
 #include <algorithm>
@@ -21,7 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "classify.hpp"
 #include "flags.hpp"
+#include "guidance.hpp"
 #include "image_grid.hpp"
 #include "model_path.hpp"
 #include "progress.hpp"
@@ -34,6 +40,8 @@ using Real = float;
 struct settings {
     std::string model = "mnist_vp";
     cli::sampler_choice sampler;
+    cli::guidance_choice guidance;
+    std::string check_with;
     std::size_t count = 64, batch = 64, columns = 8;
     std::uint64_t seed = 1;
     int threads = 0;
@@ -70,8 +78,29 @@ struct trajectory_recorder {
     }
 };
 
-template <class Model, class SDE>
-int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec) {
+// What an independent classifier makes of the samples: its class histogram and,
+// for guided samples, how often it agrees with the requested class.
+void check_samples(const settings& s, const std::vector<Real>& pixels, const std::vector<std::size_t>& requested) {
+    auto c = sgm::models::load_classifier<Real>(cli::resolve_model(s.check_with, "--check-with"), s.threads);
+    const auto predicted = cli::predict_classes(c, pixels, s.count);
+    std::vector<std::size_t> histogram(c.network.classes(), 0);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < s.count; ++i) {
+        ++histogram[predicted[i]];
+        if (!requested.empty()) agree += predicted[i] == requested[i];
+    }
+    std::printf("classes by %s:", s.check_with.c_str());
+    for (std::size_t k = 0; k < histogram.size(); ++k) std::printf(" %zu:%zu", k, histogram[k]);
+    std::printf("\n");
+    if (!requested.empty())
+        std::printf("agreement with the requested class: %.1f%% (%zu of %zu)\n", 100.0 * double(agree) / double(s.count),
+                    agree, s.count);
+}
+
+// set_labels(model, first, n) prepares the model for samples [first, first + n).
+template <class Model, class SDE, class SetLabels>
+int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec,
+           SetLabels&& set_labels) {
     const std::size_t dim = spec.dim();
     const sgm::tbb_backend<Real> be(s.threads);
     std::vector<Real> pixels;
@@ -82,6 +111,7 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
     trajectory_recorder recorder{std::min<std::size_t>(8, std::min(s.batch, s.count)), s.frames, double(sde.T()), {}, {}};
     for (std::size_t first = 0; first < s.count; first += s.batch) {
         const std::size_t n = std::min(s.batch, s.count - first);
+        set_labels(model, first, n);
         auto result = first == 0 && !s.trajectory.empty() ? s.sampler.run(sde, model, n, s.seed, first, be, recorder)
                                                            : s.sampler.run(sde, model, n, s.seed, first, be);
         const auto host = result.samples.to_host();
@@ -124,7 +154,30 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
                 spec.data.c_str(), s.sampler.describe(sde.steps()).c_str(), seconds, double(s.count) / seconds,
                 s.count <= s.batch ? nfe : nfe / ((s.count + s.batch - 1) / s.batch), std::min(s.batch, s.count));
     std::printf("wrote %s%s%s\n", s.out.string().c_str(), s.npy.empty() ? "" : " and ", s.npy.string().c_str());
+    if (!s.check_with.empty()) {
+        std::vector<std::size_t> requested;
+        if constexpr (requires { model.labels(); })
+            requested = s.guidance.labels(0, s.count, s.columns, model.classes());
+        check_samples(s, pixels, requested);
+    }
     return 0;
+}
+
+// Unconditional, or guided towards the requested classes by the time-conditioned classifier.
+template <class Model, class SDE>
+int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec) {
+    if (!s.guidance.enabled()) return sample(s, model, sde, spec, [](Model&, std::size_t, std::size_t) {});
+    auto c = sgm::models::load_classifier<Real>(cli::resolve_model(s.guidance.classifier, "--classifier"), s.threads);
+    cli::guidance_choice::check_compatible(c.spec, spec, s.guidance.classifier);
+    if (s.guidance.classes != "all") (void)s.guidance.fixed_class(c.network.classes());  // a bad --class fails early
+    sgm::nn::classifier_guide<Real> guide(c.network);
+    sgm::guided_score guided(model, guide, s.guidance.scale, sgm::tbb_backend<Real>(s.threads));
+    std::printf("guided by %s towards %s, scale %g\n", s.guidance.classifier.c_str(),
+                s.guidance.classes == "all" ? "class r in row r" : ("class " + s.guidance.classes).c_str(),
+                s.guidance.scale);
+    return sample(s, guided, sde, spec, [&](auto& g, std::size_t first, std::size_t n) {
+        g.set_labels(s.guidance.labels(first, n, s.columns, guide.classes()));
+    });
 }
 
 int run(int argc, char** argv) {
@@ -132,6 +185,8 @@ int run(int argc, char** argv) {
     cli::flags f("sgm-sample", "Draw images from a trained score model; writes a PNG grid and optionally .npy.");
     f.add("--model", s.model, "FILE|NAME", "weights file, or a bundled model: mnist_vp, mnist_ve");
     s.sampler.add_flags(f);
+    s.guidance.add_flags(f);
+    f.add("--check-with", s.check_with, "FILE|NAME", "classify the samples with this classifier (e.g. mnist_classifier)");
     f.add("--count", s.count, "N", "number of samples");
     f.add("--batch", s.batch, "N", "samples per batch");
     f.add_seed("--seed", s.seed, "N", "noise seed");

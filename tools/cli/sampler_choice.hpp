@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include <sgm/concepts/sde.hpp>
+#include <sgm/control/impute.hpp>
 #include <sgm/corrector/annealed_langevin.hpp>
 #include <sgm/corrector/langevin.hpp>
 #include <sgm/corrector/no_corrector.hpp>
@@ -72,32 +73,55 @@ struct sampler_choice {
     template <class SDE, class Model, class Backend, class Observer = sgm::no_observer>
     sgm::sample_result<Backend> run(const SDE& sde, Model& model, std::size_t count, std::uint64_t seed,
                                     std::uint64_t first, const Backend& be, Observer&& observer = {}) const {
-        if (sampler == "ode") {
-            sgm::ode_options o;
-            o.count = count;
-            o.seed = seed;
-            o.first_sample = first;
-            o.method = ode_method == "rk45" ? sgm::ode_method::rk45
-                       : ode_method == "euler" ? sgm::ode_method::euler
-                                               : sgm::ode_method::heun;
-            o.rtol = rtol;
-            o.atol = atol;
-            o.steps = steps != 0 ? steps : sde.steps();
-            if (eps > 0) o.eps = eps;
-            o.denoise = !no_denoise;
-            return sgm::ode_sample(sde, model, o, be, std::forward<Observer>(observer));
+        if (sampler == "ode") return sgm::ode_sample(sde, model, ode(sde, count, seed, first), be, std::forward<Observer>(observer));
+        const sgm::pc_options o = pc(count, seed, first);
+        return with_predictor<SDE>([&](const auto& p) {
+            return with_corrector([&](const auto& c) {
+                return sgm::pc_sample(sde, model, p, c, o, be, std::forward<Observer>(observer));
+            });
+        });
+    }
+
+    // Inpaints the target's samples (global indices from `first`) with the same sampler.
+    template <class SDE, class Model, class Backend>
+    sgm::sample_result<Backend> impute(const SDE& sde, Model& model, const sgm::imputation_target<Backend>& target,
+                                       std::uint64_t seed, std::uint64_t first, const Backend& be) const {
+        if constexpr (!sgm::affine_sde<SDE>) {
+            throw usage_error("inpainting needs an SDE with a Gaussian perturbation kernel");
+        } else {
+            if (sampler == "ode") return sgm::impute_ode(sde, model, target, ode(sde, target.size(), seed, first), be);
+            const sgm::pc_options o = pc(target.size(), seed, first);
+            return with_predictor<SDE>([&](const auto& p) {
+                return with_corrector([&](const auto& c) { return sgm::impute_pc(sde, model, p, c, target, o, be); });
+            });
         }
+    }
+
+    [[nodiscard]] sgm::pc_options pc(std::size_t count, std::uint64_t seed, std::uint64_t first) const {
         sgm::pc_options o;
         o.count = count;
         o.seed = seed;
         o.first_sample = first;
         if (eps > 0) o.eps = eps;
         o.denoise = !no_denoise;
-        return with_predictor<SDE>([&](const auto& p) {
-            return with_corrector([&](const auto& c) {
-                return sgm::pc_sample(sde, model, p, c, o, be, std::forward<Observer>(observer));
-            });
-        });
+        return o;
+    }
+
+    template <class SDE>
+    [[nodiscard]] sgm::ode_options ode(const SDE& sde, std::size_t count, std::uint64_t seed, std::uint64_t first) const {
+        sgm::ode_options o;
+        o.count = count;
+        o.seed = seed;
+        o.first_sample = first;
+        o.method = ode_method == "rk45"    ? sgm::ode_method::rk45
+                   : ode_method == "euler" ? sgm::ode_method::euler
+                                           : sgm::ode_method::heun;
+        o.rtol = rtol;
+        o.atol = atol;
+        o.steps = steps != 0 ? steps : sde.steps();
+        if (eps > 0) o.eps = eps;
+        o.denoise = !no_denoise;
+        return o;
     }
 
 private:
