@@ -50,7 +50,7 @@ ok "$tools/sgm-train" --sde subvp --steps 2 "${tiny[@]}" --out "$work/subvp"
 ok test -s "$work/vp/weights.safetensors"
 
 # Help texts.
-for tool in sgm-train sgm-sample sgm-likelihood sgm-interpolate sgm-fd sgm-train-classifier; do
+for tool in sgm-train sgm-sample sgm-likelihood sgm-interpolate sgm-fd sgm-train-classifier sgm-inpaint sgm-colorize; do
     if "$tools/$tool" --help | grep -q "usage: $tool"; then echo "ok: $tool --help"; else
         echo "FAILED: $tool --help"; failures=$((failures + 1)); fi
 done
@@ -77,6 +77,45 @@ if grep -q "end points land within" "$work/out"; then echo "ok: interpolation"; 
     echo "FAILED: interpolation output"; failures=$((failures + 1)); fi
 expect 2 "image 5000 is outside the test split" -- "$tools/sgm-interpolate" --model "$work/vp/weights.safetensors" \
     --to 5000
+
+# Inpainting: PC with random pixels hidden, the ODE with the center hidden; the
+# completions array has one image per completion.
+ok "$tools/sgm-inpaint" --model "$work/vp/weights.safetensors" --count 2 --completions 2 --mask random --steps 25 \
+    --threads 1 --out "$work/inpaint.png" --npy "$work/inpaint.npy"
+if head -c 128 "$work/inpaint.npy" | grep -qa "'shape': (4, 1, 28, 28)"; then echo "ok: inpainting .npy shape"; else
+    echo "FAILED: inpainting .npy shape"; failures=$((failures + 1)); fi
+ok "$tools/sgm-inpaint" --model "$work/vp/weights.safetensors" --count 1 --completions 2 --mask center --sampler ode \
+    --ode-method euler --steps 3 --threads 1 --out "$work/inpaint-ode.png"
+expect 2 "images 998 to 1003 are outside the test split" -- "$tools/sgm-inpaint" --model "$work/vp/weights.safetensors" \
+    --first 998 --count 5
+expect 2 "--mask 'diagonal' is not one of" -- "$tools/sgm-inpaint" --mask diagonal
+
+# Colorization: a tiny colour model; a gray model is refused.
+ok "$tools/sgm-train" --data mnist-color --sde vp --steps 2 "${tiny[@]}" --out "$work/color"
+ok "$tools/sgm-colorize" --model "$work/color/weights.safetensors" --count 1 --samples 2 --steps 25 --threads 1 \
+    --out "$work/colorize.png"
+if grep -q "largest gray difference" "$work/out"; then echo "ok: colorization"; else
+    echo "FAILED: colorization output"; failures=$((failures + 1)); fi
+expect 2 "colorization needs a colour model" -- "$tools/sgm-colorize" --model "$work/vp/weights.safetensors"
+
+# Class-conditional sampling with a tiny time-conditioned classifier.
+tiny_classifier=(--steps 2 --batch 4 --base-channels 4 --multipliers 1 --features 8 --eval-every 2 --threads 1)
+ok "$tools/sgm-train-classifier" "${tiny_classifier[@]}" --time-conditioned --sde vp --out "$work/guide.safetensors"
+ok "$tools/sgm-train-classifier" "${tiny_classifier[@]}" --out "$work/plain.safetensors"
+ok "$tools/sgm-sample" --model "$work/vp/weights.safetensors" --class all --columns 2 --count 4 --steps 25 \
+    --threads 1 --classifier "$work/guide.safetensors" --guidance-scale 2 --check-with "$work/plain.safetensors" \
+    --out "$work/guided.png"
+if grep -q "agreement with the requested class" "$work/out"; then echo "ok: guided sampling"; else
+    echo "FAILED: guided sampling output"; failures=$((failures + 1)); fi
+expect 2 "--class 12 is out of range: the classifier has 10 classes" -- "$tools/sgm-sample" \
+    --model "$work/vp/weights.safetensors" --class 12 --classifier "$work/guide.safetensors"
+expect 2 "--class 'two': expected a class number or 'all'" -- "$tools/sgm-sample" \
+    --model "$work/vp/weights.safetensors" --class two --classifier "$work/guide.safetensors"
+expect 2 "is not time-conditioned" -- "$tools/sgm-sample" --model "$work/vp/weights.safetensors" --class 1 \
+    --classifier "$work/plain.safetensors"
+expect 2 "was trained on images noised by the vp" -- "$tools/sgm-sample" --model "$work/subvp/weights.safetensors" \
+    --class 1 --classifier "$work/guide.safetensors"
+expect 2 "--guidance-scale 'inf' is not a finite number" -- "$tools/sgm-sample" --class 1 --guidance-scale inf
 
 # Resume continues from the checkpoint.
 ok "$tools/sgm-train" --sde vp --steps 3 "${tiny[@]}" --out "$work/vp" --resume
