@@ -1,4 +1,4 @@
-// The samplers and the likelihood on the CUDA backend against the serial CPU
+// The samplers, the likelihood and controllable generation on the CUDA backend against the serial CPU
 // backend, same seeds.
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
@@ -60,6 +60,37 @@ std::vector<Real> likelihood(sgm::divergence_estimator estimator) {
     return out;
 }
 
+// Controllable generation: guided PC sampling, PC inpainting and colorization.
+template <class Backend>
+std::vector<Real> control(int which) {
+    const sgm::vp_sde<Real> sde(0.1, 20, 100);
+    sgm::mixture_score<Backend, sgm::vp_sde<Real>> model(target(), sde), guide(target(), sde);
+    const std::size_t n = 2048;
+    sgm::pc_options pc;
+    pc.count = n;
+    pc.seed = 9;
+    if (which == 0) {
+        sgm::guided_score guided(model, guide, 1.5, Backend{});
+        std::vector<std::size_t> labels(n);
+        for (std::size_t b = 0; b < n; ++b) labels[b] = b % 2;
+        guided.set_labels(labels);
+        return sgm::pc_sample(sde, guided, sgm::reverse_diffusion{}, sgm::langevin{}, pc, Backend{}).samples.to_host();
+    }
+    if (which == 1) {
+        std::vector<Real> mask(n * 2), values(n * 2);
+        for (std::size_t i = 0; i < mask.size(); ++i) {
+            mask[i] = Real(i % 3 == 0);
+            values[i] = Real(std::sin(double(i)));
+        }
+        const sgm::imputation_target<Backend> t(mask, values, n, 2);
+        return sgm::impute_pc(sde, model, sgm::euler_maruyama{}, sgm::langevin{}, t, pc, Backend{}).samples.to_host();
+    }
+    std::vector<Real> gray(n);
+    for (std::size_t i = 0; i < n; ++i) gray[i] = Real(std::cos(double(i)));
+    return sgm::colorize_pc(sde, model, sgm::ancestral_sampling{}, sgm::no_corrector{}, gray, n, 2, pc, Backend{})
+        .samples.to_host();
+}
+
 }  // namespace
 
 int main() {
@@ -70,14 +101,12 @@ int main() {
     }
     int failures = 0;
     const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45",
-                           "log_likelihood, exact trace", "log_likelihood, rademacher"};
-    for (int which = 0; which < 5; ++which) {
-        const auto a = which < 3 ? draw<gpu>(which)
-                                 : likelihood<gpu>(which == 3 ? sgm::divergence_estimator::exact
-                                                              : sgm::divergence_estimator::rademacher);
-        const auto b = which < 3 ? draw<cpu>(which)
-                                 : likelihood<cpu>(which == 3 ? sgm::divergence_estimator::exact
-                                                              : sgm::divergence_estimator::rademacher);
+                           "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
+                           "inpainting pc", "colorization pc"};
+    for (int which = 0; which < 8; ++which) {
+        const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
+        const auto a = which < 3 ? draw<gpu>(which) : which < 5 ? likelihood<gpu>(estimator) : control<gpu>(which - 5);
+        const auto b = which < 3 ? draw<cpu>(which) : which < 5 ? likelihood<cpu>(estimator) : control<cpu>(which - 5);
         double worst = 0;
         for (std::size_t i = 0; i < a.size(); ++i)
             worst = std::fmax(worst, std::abs(a[i] - b[i]) / (1 + std::abs(b[i])));
