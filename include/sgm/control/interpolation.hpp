@@ -1,9 +1,9 @@
 #pragma once
 // Interpolation and temperature through the probability-flow ODE (Song et al.
 // 2021, section 4.3): encode two data points to latents at T, walk the great
-// circle between them (latents of a Gaussian prior concentrate on a sphere, so
-// spherical interpolation keeps intermediate latents typical where a straight
-// line would shrink them), optionally scale the latents' norms (temperature), and
+// circle between their directions (latents of a Gaussian prior concentrate on a
+// sphere, so spherical interpolation keeps intermediate latents typical where a
+// straight line would shrink them), optionally scale the latents' norms (temperature), and
 // decode. The ODE is deterministic: decoding the encoded end points returns the
 // inputs up to the solver tolerance.
 
@@ -23,9 +23,13 @@
 
 namespace sgm {
 
-// The point a fraction u ∈ [0, 1] of the way from a to b along the great circle
-// through them, with norms interpolated the same way (slerp); linear mixing when
-// a and b are (anti)parallel or one is zero.
+// The point a fraction u ∈ [0, 1] of the way from a to b: its direction walks
+// the great circle from a/|a| to b/|b| (equal angles for equal fractions) and its
+// norm goes linearly from |a| to |b|. Scaling the directions' slerp this way keeps
+// the norm between the end points' even when a and b are nearly opposite, where
+// the unnormalized formula sin((1−u)θ)/sin θ · a + sin(uθ)/sin θ · b blows up
+// unless |a| = |b|. Falls back to linear mixing when a or b is zero or the two are
+// exactly (anti)parallel.
 template <class Real>
 std::vector<Real> slerp(std::span<const Real> a, std::span<const Real> b, double u) {
     detail::require(a.size() == b.size() && !a.empty(), "slerp: end points of sizes ", a.size(), " and ", b.size(),
@@ -39,10 +43,12 @@ std::vector<Real> slerp(std::span<const Real> a, std::span<const Real> b, double
     }
     double wa = 1 - u, wb = u;
     if (aa > 0 && bb > 0) {
-        const double theta = std::acos(std::clamp(ab / std::sqrt(aa * bb), -1.0, 1.0));
+        const double na = std::sqrt(aa), nb = std::sqrt(bb);
+        const double theta = std::acos(std::clamp(ab / (na * nb), -1.0, 1.0));
         if (std::sin(theta) > 1e-6) {
-            wa = std::sin((1 - u) * theta) / std::sin(theta);
-            wb = std::sin(u * theta) / std::sin(theta);
+            const double norm = (1 - u) * na + u * nb;
+            wa = norm * std::sin((1 - u) * theta) / (std::sin(theta) * na);
+            wb = norm * std::sin(u * theta) / (std::sin(theta) * nb);
         }
     }
     std::vector<Real> out(a.size());
