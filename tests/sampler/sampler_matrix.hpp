@@ -170,7 +170,8 @@ std::vector<double> run_pc(const Mixture& mixture, double sigma_max, predictor_k
 // Runs the probability-flow ODE sampler (fixed-step methods use `steps`).
 template <class SDE, class Mixture>
 std::vector<double> run_ode(const Mixture& mixture, double sigma_max, ode_method method, std::size_t steps,
-                            std::size_t count, std::uint64_t seed, std::size_t* nfe = nullptr) {
+                            std::size_t count, std::uint64_t seed, std::size_t* nfe = nullptr,
+                            odeint::error_norm norm = odeint::error_norm::max) {
     const backend be;
     const SDE sde = sde_traits<SDE>::make(1000, sigma_max);
     mixture_score<backend, SDE> model(mixture, sde, be);
@@ -178,6 +179,7 @@ std::vector<double> run_ode(const Mixture& mixture, double sigma_max, ode_method
     options.count = count;
     options.method = method;
     options.steps = steps;
+    options.error_norm = norm;
     options.eps = sde_traits<SDE>::eps;
     options.seed = seed;
     auto result = ode_sample(sde, model, options, be);

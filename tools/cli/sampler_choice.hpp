@@ -4,7 +4,7 @@
 // on one batch of samples.
 //
 //   --sampler pc|ode  --predictor ...  --corrector ...  --snr X  --corrector-steps N
-//   --steps N  --ode-method rk45|euler|heun  --rtol X  --atol X  --eps X  --no-denoise
+//   --steps N  --ode-method rk45|euler|heun  --rtol X  --atol X  --ode-norm max|rms  --eps X  --no-denoise
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +36,7 @@ struct sampler_choice {
     std::size_t steps = 0;  // PC: discretization levels N; ODE euler/heun: steps (0 = the model's N)
     std::string ode_method = "rk45";
     double rtol = 1e-5, atol = 1e-5;
+    std::string ode_norm = "max";
     double eps = 0;  // 0: the SDE's default (1e-5 VE, 1e-3 VP)
     bool no_denoise = false;
 
@@ -50,6 +51,7 @@ struct sampler_choice {
         f.add("--ode-method", ode_method, "M", "ODE solver", {"rk45", "euler", "heun"});
         f.add("--rtol", rtol, "X", "RK45 relative tolerance", 1e-12, 1);
         f.add("--atol", atol, "X", "RK45 absolute tolerance", 1e-12, 1);
+        f.add("--ode-norm", ode_norm, "N", "RK45 error norm: max over all values, or RMS (scipy's)", {"max", "rms"});
         f.add("--eps", eps, "X", "smallest time (0 = 1e-5 for VE, 1e-3 otherwise)", 0, 1);
         f.add("--no-denoise", no_denoise, "skip the final Tweedie denoising step");
     }
@@ -62,7 +64,8 @@ struct sampler_choice {
     [[nodiscard]] std::string describe(std::size_t n) const {
         if (sampler == "ode")
             return "ode " + ode_method +
-                   (ode_method == "rk45" ? " rtol " + detail::show(rtol) + " atol " + detail::show(atol)
+                   (ode_method == "rk45" ? " rtol " + detail::show(rtol) + " atol " + detail::show(atol) +
+                                               (ode_norm == "rms" ? " rms" : "")
                                          : " steps " + std::to_string(steps != 0 ? steps : n));
         std::string s = "pc " + predictor + "+" + corrector;
         if (corrector != "none") s += " snr " + detail::show(snr);
@@ -118,6 +121,7 @@ struct sampler_choice {
                                            : sgm::ode_method::heun;
         o.rtol = rtol;
         o.atol = atol;
+        o.error_norm = ode_norm == "rms" ? sgm::odeint::error_norm::rms : sgm::odeint::error_norm::max;
         o.steps = steps != 0 ? steps : sde.steps();
         if (eps > 0) o.eps = eps;
         o.denoise = !no_denoise;

@@ -131,7 +131,7 @@ likelihood_result<Backend> log_likelihood_impl(const SDE& sde, Model& model, con
 
     likelihood_result<Backend> result;
     result.steps = integrate_rk45(
-        flow, state, o.eps, double(sde.T()), o.rtol, o.atol, be, [](double, std::size_t) {},
+        flow, state, o.eps, double(sde.T()), o.rtol, o.atol, odeint::error_norm::max, be, [](double, std::size_t) {},
         [&](std::size_t steps) { flow.set_step(steps); },
         [&] { return concat("log_likelihood (", flow.nfe(), " evaluations)"); });
     result.nfe = flow.nfe();

@@ -19,14 +19,14 @@
 
 namespace sgm::detail {
 
-// Integrates state from t0 to t1. on_step(t, steps) runs after every accepted step;
+// Integrates state from t0 to t1; `norm` is the norm of the scaled error. on_step(t, steps) runs after every accepted step;
 // before_step(steps) before each attempt (for error messages). Returns the number
 // of accepted steps. Solver failures become sgm::error prefixed with describe(),
 // called at the failure so that it can quote the work done.
 template <backend Backend, class System, class OnStep, class BeforeStep, class Describe>
 std::size_t integrate_rk45(System& system, typename Backend::vector& state, double t0, double t1, double rtol,
-                           double atol, const Backend& be, OnStep&& on_step, BeforeStep&& before_step,
-                           Describe&& describe) {
+                           double atol, sgm::odeint::error_norm norm, const Backend& be, OnStep&& on_step,
+                           BeforeStep&& before_step, Describe&& describe) {
     using Real = typename Backend::value_type;
     using vector = typename Backend::vector;
     namespace odeint = boost::numeric::odeint;
@@ -35,7 +35,7 @@ std::size_t integrate_rk45(System& system, typename Backend::vector& state, doub
     using controlled = odeint::controlled_runge_kutta<stepper>;
     using checker = typename controlled::error_checker_type;
     controlled solver(checker(Real(atol), Real(rtol)), odeint::default_step_adjuster<Real, Real>(),
-                      stepper(sgm::odeint::backend_algebra<Backend>{be}));
+                      stepper(sgm::odeint::backend_algebra<Backend>(be, norm)));
     const Real initial_dt = Real((t1 - t0) * 1e-3);
     std::size_t steps = 0;
     bool started = false;
