@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <sgm/data/image_set.hpp>
+#include <sgm/data/painted_digits.hpp>
 #include <sgm/data/scaling.hpp>
 #include <sgm/error.hpp>
 
@@ -177,4 +179,38 @@ TEST_CASE("pixel scaling rejects non-finite and out-of-range values, changing no
     std::vector<std::uint8_t> levels{1, 2, 3};
     std::vector<float> out(2);
     REQUIRE_THROWS_WITH(sgm::data::from_bytes<float>(levels, out), Contains("3 input levels but room for 2"));
+}
+
+TEST_CASE("painted images: one hue per image, the gray image scaled in each channel", "[data][paint]") {
+    using sgm::data::hue_color;
+    const auto near = [](std::array<double, 3> a, std::array<double, 3> b) {
+        return std::abs(a[0] - b[0]) < 1e-12 && std::abs(a[1] - b[1]) < 1e-12 && std::abs(a[2] - b[2]) < 1e-12;
+    };
+    CHECK(near(hue_color(0.0), {1, 0, 0}));
+    CHECK(near(hue_color(1.0 / 6), {1, 1, 0}));
+    CHECK(near(hue_color(1.0 / 3), {0, 1, 0}));
+    CHECK(near(hue_color(0.5), {0, 1, 1}));
+    CHECK(near(hue_color(2.0 / 3), {0, 0, 1}));
+    CHECK(near(hue_color(5.0 / 6), {1, 0, 1}));
+    CHECK(near(hue_color(1.0 / 12), {1, 0.5, 0}));
+
+    const sgm::data::image_set<float> gray(3, 1, 2, 2, {0, 0.5f, 1, 0.25f, 1, 1, 1, 1, 0.2f, 0, 0, 0.8f}, {4, 7, 1});
+    const auto painted = sgm::data::paint_images(gray, 100);
+    REQUIRE(painted.channels() == 3);
+    REQUIRE(painted.size() == 3);
+    CHECK(painted.labels() == gray.labels());
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto rgb = hue_color(sgm::random::uniform<double>(sgm::data::default_paint_seed, 100 + i, 0, 0));
+        for (std::size_t c = 0; c < 3; ++c)
+            for (std::size_t p = 0; p < 4; ++p)
+                CHECK(painted.pixels()[(i * 3 + c) * 4 + p] == Approx(gray.pixels()[i * 4 + p] * rgb[c]).margin(1e-7));
+    }
+    // The same indices and seed give the same colours; other indices others.
+    const auto again = sgm::data::paint_images(gray, 100);
+    CHECK(std::vector<float>(painted.pixels().begin(), painted.pixels().end()) ==
+          std::vector<float>(again.pixels().begin(), again.pixels().end()));
+    const auto shifted = sgm::data::paint_images(gray, 101);
+    CHECK(std::vector<float>(shifted.pixels().begin(), shifted.pixels().end()) !=
+          std::vector<float>(painted.pixels().begin(), painted.pixels().end()));
+    CHECK_THROWS_WITH(sgm::data::paint_images(painted, 0), Catch::Contains("3 channels; expected gray"));
 }

@@ -8,17 +8,13 @@
 //                  hue drawn per digit from a fixed seed): 3 channels, for
 //                  colorization. Same split as mnist.
 
-#include <algorithm>
-#include <array>
-#include <cmath>
-#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <sgm/data/image_set.hpp>
 #include <sgm/data/mnist_json.hpp>
-#include <sgm/random/philox_uniform.hpp>
+#include <sgm/data/painted_digits.hpp>
 
 #include "flags.hpp"
 
@@ -29,32 +25,6 @@ inline constexpr std::size_t mnist_test_digits = 1000;
 
 [[nodiscard]] inline std::filesystem::path default_data_dir(const std::string& dataset) {
     return dataset == "fashion-mnist" ? sgm::data::fashion_mnist_default_directory : std::filesystem::path("data/mnist");
-}
-
-// The RGB colour of hue h ∈ [0, 1) at full saturation and value (HSV → RGB).
-inline std::array<double, 3> hue_color(double h) {
-    const double x = 6 * h;
-    const auto channel = [&](double offset) {
-        const double k = std::fmod(offset + x, 6.0);
-        return 1 - std::max(0.0, std::min({k, 4 - k, 1.0}));
-    };
-    return {channel(5), channel(3), channel(1)};
-}
-
-// Gray digits (count × 1 × H × W) → the same digits painted in their hue:
-// pixel v becomes v · rgb(hue_i), channel-major (count × 3 × H × W). The hue of
-// digit i is a pure function of i, so the split and every run agree.
-template <class Real>
-[[nodiscard]] sgm::data::image_set<Real> paint_digits(const sgm::data::image_set<Real>& gray, std::uint64_t first_index) {
-    const std::size_t n = gray.size(), hw = gray.height() * gray.width();
-    std::vector<Real> rgb(n * 3 * hw);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto color = hue_color(sgm::random::uniform<double>(20210101, first_index + i, 0, 0));
-        for (std::size_t c = 0; c < 3; ++c)
-            for (std::size_t p = 0; p < hw; ++p)
-                rgb[(i * 3 + c) * hw + p] = Real(double(gray.pixels()[i * hw + p]) * color[c]);
-    }
-    return sgm::data::image_set<Real>(n, 3, gray.height(), gray.width(), std::move(rgb), gray.labels());
 }
 
 // part: "train" or "test". `dir` empty = the data set's default folder.
@@ -68,7 +38,7 @@ template <class Real>
         const std::size_t train_count = all.size() - mnist_test_digits;
         auto [train, test] = all.split(train_count);
         if (dataset == "mnist-color")
-            return part == "train" ? paint_digits(train, 0) : paint_digits(test, train_count);
+            return part == "train" ? sgm::data::paint_images(train, 0) : sgm::data::paint_images(test, train_count);
         return part == "train" ? std::move(train) : std::move(test);
     }
     if (dataset == "fashion-mnist")
