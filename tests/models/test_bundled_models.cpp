@@ -1,4 +1,5 @@
-// The bundled MNIST models (models/mnist_*/weights.safetensors): each file describes
+// The bundled MNIST models (models/mnist_*/weights.safetensors; mnist_color_vp on
+// the digits painted one hue each): each file describes
 // the model it holds, and the network denoises held-out digits — Tweedie's estimate
 // E[x0 | xt] = (xt + σ² s(xt, t)) / m from the model's score is much closer to the
 // clean digit than the noisy input is. A network that had not learned the data (or
@@ -7,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <sgm/data/mnist_json.hpp>
+#include <sgm/data/painted_digits.hpp>
 #include <sgm/data/scaling.hpp>
 #include <sgm/models/image_model.hpp>
 #include <sgm/random/philox_normal.hpp>
@@ -37,6 +39,7 @@ denoising denoise_test_digits(const fs::path& weights, float t, std::size_t coun
     auto digits = sgm::data::load_mnist_json<float>(mnist_dir());
     auto [train, test] = digits.split(digits.size() - 1000);
     const auto spec = sgm::models::read_image_model_spec(weights);
+    if (spec.network.channels == 3) test = sgm::data::paint_images(test, train.size());  // as sgm-train's mnist-color
     REQUIRE(test.dim() == spec.dim());
     std::vector<float> x0(test.pixels().begin(), test.pixels().begin() + std::ptrdiff_t(count * test.dim()));
     sgm::data::to_range(std::span<float>(x0), spec.range);
@@ -63,16 +66,16 @@ denoising denoise_test_digits(const fs::path& weights, float t, std::size_t coun
 }  // namespace
 
 TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", "[models][bundled]") {
-    for (const std::string name : {"mnist_vp", "mnist_ve"}) {
+    for (const std::string name : {"mnist_vp", "mnist_ve", "mnist_color_vp"}) {
         const fs::path path = source_tree / "models" / name / "weights.safetensors";
         INFO(path.string());
         REQUIRE(fs::exists(path));
         const auto spec = sgm::models::read_image_model_spec(path);
-        CHECK(spec.network.channels == 1);
+        CHECK(spec.network.channels == (name == "mnist_color_vp" ? 3u : 1u));
         CHECK(spec.network.height == 28);
         CHECK(spec.network.width == 28);
         CHECK(spec.data.find("mnist") != std::string::npos);
-        if (name == "mnist_vp") {
+        if (name != "mnist_ve") {
             CHECK(spec.sde.kind == sgm::models::sde_kind::vp);
             CHECK(spec.range == sgm::data::pixel_range::symmetric);
         } else {
@@ -85,7 +88,7 @@ TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", 
 TEST_CASE("bundled models: the networks denoise held-out digits", "[models][bundled]") {
     // Noise from small to large; the denoiser must at least halve the error at
     // every level and cut it by 10x or more where the noise dominates.
-    for (const std::string name : {"mnist_vp", "mnist_ve"}) {
+    for (const std::string name : {"mnist_vp", "mnist_ve", "mnist_color_vp"}) {
         const fs::path path = source_tree / "models" / name / "weights.safetensors";
         for (const float t : {0.2f, 0.5f, 0.8f}) {
             const auto r = denoise_test_digits(path, t, 32);
