@@ -66,7 +66,7 @@ denoising denoise_test_digits(const fs::path& weights, float t, std::size_t coun
 }  // namespace
 
 TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", "[models][bundled]") {
-    for (const std::string name : {"mnist_vp", "mnist_ve", "mnist_color_vp"}) {
+    for (const std::string name : {"mnist_vp", "mnist_ve", "mnist_color_vp", "fashion_vp"}) {
         const fs::path path = source_tree / "models" / name / "weights.safetensors";
         INFO(path.string());
         REQUIRE(fs::exists(path));
