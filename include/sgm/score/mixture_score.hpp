@@ -69,14 +69,7 @@ public:
             const std::size_t b = idx / d, i = idx % d;
             Real total = 0;
             for (std::size_t c = 0; c < k_count; ++c) {
-                const Real* uc = u + (b * k_count + c) * d;
-                Real grad = 0;
-                if (q == nullptr) {
-                    grad = uc[i];
-                } else {
-                    const Real* row = q + (c * d + i) * d;
-                    for (std::size_t j = 0; j < d; ++j) grad += row[j] * uc[j];
-                }
+                const Real grad = rotated(u, q, b, c, i, d, k_count);
                 total += resp[b * k_count + c] * grad;
             }
             o[idx] = -total;
@@ -126,14 +119,7 @@ public:
             const std::size_t y = static_cast<std::size_t>(label[b]);
             Real mixture = 0, component = 0;
             for (std::size_t c = 0; c < k_count; ++c) {
-                const Real* uc = u + (b * k_count + c) * d;
-                Real grad = 0;
-                if (q == nullptr) {
-                    grad = uc[i];
-                } else {
-                    const Real* row = q + (c * d + i) * d;
-                    for (std::size_t j = 0; j < d; ++j) grad += row[j] * uc[j];
-                }
+                const Real grad = rotated(u, q, b, c, i, d, k_count);
                 mixture += resp[b * k_count + c] * grad;
                 if (c == y) component = grad;
             }
@@ -218,6 +204,18 @@ public:
             size * k_count, d,
             [=] SGM_HOST_DEVICE(std::size_t idx) { return sk[idx] * v[(idx / (d * k_count)) * d + idx % d]; },
             Backend::data(component_dots_));
+    }
+
+    // (Q_c u_c)_i for sample b — minus component c's score at coordinate i (Q = I
+    // when q is null: diagonal covariances).
+    SGM_HOST_DEVICE static Real rotated(const Real* u, const Real* q, std::size_t b, std::size_t c, std::size_t i,
+                                        std::size_t d, std::size_t k_count) {
+        const Real* uc = u + (b * k_count + c) * d;
+        if (q == nullptr) return uc[i];
+        const Real* row = q + (c * d + i) * d;
+        Real grad = 0;
+        for (std::size_t j = 0; j < d; ++j) grad += row[j] * uc[j];
+        return grad;
     }
 
     // Fills u (B×K×D), then the responsibilities r (B×K, in log_joint_) and log p (B).
