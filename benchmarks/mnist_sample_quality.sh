@@ -7,10 +7,11 @@
 #
 #   benchmarks/mnist_sample_quality.sh [BUILD_DIR] [--model=mnist_vp] [--count=1000]
 #       [--n=100,250,1000] [--predictors=reverse-diffusion,euler-maruyama,ancestral,none]
-#       [--correctors=langevin,annealed-langevin,none] [--ode=1e-5,1e-3] [--threads=0]
-#       [--batch=250] [--keep=DIR]
+#       [--correctors=langevin,annealed-langevin,none] [--ode=1e-5,1e-3] [--ode-norm=rms]
+#       [--threads=0] [--batch=250] [--keep=DIR]
 #
-# --ode= (empty) skips the ODE rows; --n= (empty) skips the PC rows. --keep writes
+# --ode= (empty) skips the ODE rows; --n= (empty) skips the PC rows. --ode-norm is the
+# RK45 error norm: rms (scipy's, as in the paper's code) or max. --keep writes
 # each configuration's samples (.npy) and grid (.png) into DIR. Same seed for every
 # row: the rows differ only in the sampler.
 set -euo pipefail
@@ -18,7 +19,7 @@ set -euo pipefail
 build=build model=mnist_vp count=1000 ns="100 250 1000" threads=0 batch=250 keep=""
 predictors="reverse-diffusion euler-maruyama ancestral none"
 correctors="langevin annealed-langevin none"
-odes="1e-5 1e-3"
+odes="1e-5 1e-3" ode_norm=rms
 for arg in "$@"; do
     case "$arg" in
         --model=*) model="${arg#*=}" ;;
@@ -27,10 +28,11 @@ for arg in "$@"; do
         --predictors=*) predictors="${arg#*=}"; predictors="${predictors//,/ }" ;;
         --correctors=*) correctors="${arg#*=}"; correctors="${correctors//,/ }" ;;
         --ode=*) odes="${arg#*=}"; odes="${odes//,/ }" ;;
+        --ode-norm=*) ode_norm="${arg#*=}" ;;
         --threads=*) threads="${arg#*=}" ;;
         --batch=*) batch="${arg#*=}" ;;
         --keep=*) keep="${arg#*=}" ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) build="$arg" ;;
     esac
 done
@@ -77,5 +79,5 @@ for n in $ns; do
     done
 done
 for tol in $odes; do
-    row "ode rk45 tol $tol" "-" --sampler ode --rtol "$tol" --atol "$tol"
+    row "ode rk45 tol $tol ($ode_norm norm)" "-" --sampler ode --rtol "$tol" --atol "$tol" --ode-norm "$ode_norm"
 done

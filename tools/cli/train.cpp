@@ -2,7 +2,8 @@
 //
 // Continuous denoising score matching under the VE, VP or sub-VP SDE, Adam with
 // warm-up and gradient clipping, an EMA of the weights, a progress bar, a CSV log
-// and checkpoints (bit-identical resume with --resume). The result,
+// and checkpoints (bit-identical resume with --resume; --init starts a new run
+// from a trained model's weights, to train it further). The result,
 // OUT/weights.safetensors, holds the EMA weights together with everything needed
 // to rebuild the model (network, SDE, pixel range) and how it was trained; every
 // other tool reads it.
@@ -21,6 +22,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -48,6 +50,7 @@ struct settings {
     std::uint64_t seed = 2021;
     std::filesystem::path out = "sgm_train_output";
     bool resume = false;
+    std::filesystem::path init;  // weights file to start from (fine-tuning); empty: random initialization
 };
 
 std::vector<std::size_t> size_list(const std::string& flag, const std::string& text) {
@@ -86,11 +89,44 @@ sgm::models::image_model_spec model_spec(const settings& s, std::size_t channels
     return m;
 }
 
+// The weights file's training.* entries of a model the run starts from (--init).
+struct init_record {
+    std::string steps, command;
+};
+
+// Loads a trained model's weights into `params` for --init. The file must describe the
+// same network, SDE, pixel range and data as this run; only dropout and the training
+// settings may differ. The weights go into the parameters, and so into the EMA, which
+// the trainer starts from the parameters.
+init_record load_init(const std::filesystem::path& path, const sgm::models::image_model_spec& spec,
+                      const sgm::nn::parameter_list<Real>& params) {
+    const auto file = sgm::io::read_safetensors(path);
+    const auto stored = sgm::train::read_weights_config(file, path.string());
+    for (const auto& [key, value] : sgm::models::to_config(spec)) {
+        if (key == "unet.dropout") continue;
+        const auto it = stored.find(key);
+        if (it == stored.end())
+            throw cli::usage_error("--init " + path.string() + ": the file has no '" + key + "' (this run: '" +
+                                   value + "')");
+        if (it->second != value)
+            throw cli::usage_error("--init " + path.string() + ": the file's " + key + " is '" + it->second +
+                                   "', this run's is '" + value + "' (set the flags to match the model)");
+    }
+    params.assign_values(sgm::train::read_weights(file, params, nullptr, path.string()));
+    const auto text = [&](const char* key) {
+        const auto it = stored.find(key);
+        return it == stored.end() ? std::string("unknown") : it->second;
+    };
+    return {text("training.steps"), text("training.command")};
+}
+
 template <class SDE>
 int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec& spec,
           sgm::data::image_set<Real>& data, const std::string& command) {
     sgm::nn::unet<Real> net(spec.network, sgm::nn::cpu_context(s.threads));
     sgm::nn::score_network model(std::move(net), sde, spec.score, sgm::tbb_backend<Real>(s.threads));
+    std::optional<init_record> init;
+    if (!s.init.empty()) init = load_init(s.init, spec, model.network().parameters());
 
     auto config = sgm::models::to_config(spec);
     config["training.batch"] = std::to_string(s.batch);
@@ -100,6 +136,10 @@ int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec
     config["training.grad_clip"] = cli::detail::show(s.grad_clip);
     config["training.weighting"] = s.weighting;
     config["training.seed"] = std::to_string(s.seed);
+    if (init) {  // provenance: what the run started from (checked again on --resume)
+        config["training.init_steps"] = init->steps;
+        config["training.init_command"] = init->command;
+    }
 
     sgm::train::trainer_options o;
     o.steps = s.steps;
@@ -120,6 +160,9 @@ int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec
         s.weighting == "likelihood" ? sgm::train::dsm_weighting::likelihood : sgm::train::dsm_weighting::sigma_squared;
     sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss<SDE>(sde, loss_options),
                                 std::span<const Real>(data.pixels()), data.size(), o, config);
+    if (init)
+        std::printf("starting from %s (%s steps of: %s)\n", s.init.string().c_str(), init->steps.c_str(),
+                    init->command.c_str());
     if (s.resume && std::filesystem::exists(o.checkpoint_path)) {
         trainer.resume(o.checkpoint_path);
         std::printf("resumed from %s at step %llu\n", o.checkpoint_path.string().c_str(),
@@ -183,6 +226,8 @@ int run(int argc, char** argv) {
     f.add("--checkpoint-every", s.checkpoint_every, "N", "steps between checkpoints");
     f.add("--log-every", s.log_every, "N", "steps per CSV log row");
     f.add("--resume", s.resume, "continue from OUT/checkpoint.safetensors if it exists");
+    f.add("--init", s.init, "FILE",
+          "start from this trained model's weights (same network, SDE and data; new optimizer state)");
     f.parse(argc, argv);
     if (s.ema >= 1) throw cli::usage_error("--ema " + cli::detail::show(s.ema) + " must be below 1");
 
