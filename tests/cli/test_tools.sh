@@ -121,6 +121,16 @@ expect 2 "--guidance-scale 'inf' is not a finite number" -- "$tools/sgm-sample" 
 ok "$tools/sgm-train" --sde vp --steps 3 "${tiny[@]}" --out "$work/vp" --resume
 if grep -q "resumed from" "$work/out"; then echo "ok: resumed"; else echo "FAILED: no resume"; failures=$((failures + 1)); fi
 
+# --init starts a new run from trained weights and records what it started from.
+ok "$tools/sgm-train" --sde vp --steps 1 "${tiny[@]}" --seed 7 --init "$work/vp/weights.safetensors" --out "$work/ft"
+if grep -q "starting from .*(3 steps of: sgm-train --sde vp" "$work/out" &&
+    grep -aq '"config.training.init_steps":"3"' "$work/ft/weights.safetensors"; then echo "ok: --init recorded"; else
+    echo "FAILED: --init not reported or not recorded"; failures=$((failures + 1)); fi
+expect 2 "the file's sde is 'subvp 0.1 20 1000 1', this run's is 'vp 0.1 20 1000 1'" -- \
+    "$tools/sgm-train" --sde vp --steps 1 "${tiny[@]}" --init "$work/subvp/weights.safetensors" --out "$work/x"
+expect 1 "is a 'sgm.training_state' file, expected 'sgm.weights'" -- \
+    "$tools/sgm-train" --sde vp --steps 1 "${tiny[@]}" --init "$work/vp/checkpoint.safetensors" --out "$work/x"
+
 # Bad flag values: status 2 and the flag named.
 expect 2 "--count 'abc' is not a positive integer" -- "$tools/sgm-sample" --count abc
 expect 2 "--count '0' is not a positive integer" -- "$tools/sgm-sample" --count 0

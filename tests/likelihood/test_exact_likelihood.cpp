@@ -33,13 +33,14 @@ struct exact_run {
 // ODE log p with the exact trace against mixture_score::log_density at eps.
 template <class SDE>
 exact_run run_exact(const sgm::gaussian_mixture<double>& mixture, const SDE& sde, const std::vector<double>& points,
-                    double rtol = 1e-5) {
+                    double rtol = 1e-5, sgm::odeint::error_norm norm = sgm::odeint::error_norm::max) {
     sgm::mixture_score<serial, SDE> model(mixture, sde);
     const std::size_t d = mixture.dim(), n = points.size() / d;
     const auto x = data_batch::from_host(points, n, d);
     sgm::likelihood_options options;
     options.divergence = sgm::divergence_estimator::exact;
     options.rtol = options.atol = rtol;
+    options.error_norm = norm;
     auto result = sgm::log_likelihood(sde, model, x, options);
     std::vector<double> expected(n), t(n, options.eps), log_p_T(n), T(n, sde.T());
     model.log_density(x.view(), t.data(), expected.data());
@@ -199,4 +200,26 @@ TEST_CASE("a sample's log p does not depend on its batch unless coupled step con
         const auto coupled = sgm::log_likelihood(sde, model, batch, o);
         for (std::size_t b = 0; b < n; ++b) CHECK(coupled.log_p[b] == Approx(together.log_p[b]).margin(1e-3));
     }
+}
+
+TEST_CASE("the RMS error norm takes fewer steps and keeps the density within 1e-3 nats", "[likelihood]") {
+    // scipy's norm (the paper's): the step's error is bounded in root mean square over
+    // the state [x | ∫∇·F] instead of in every value.
+    const auto gaussian = sgm::test::gaussian_16d();
+    const auto points = sgm::test::points_16d().values;
+    const auto flow_error = [](const exact_run& r, std::size_t i) {
+        return std::abs(r.result.delta_log_p[i] + r.log_p_T[i] - r.expected[i]);
+    };
+    const auto check_sde = [&](const auto& sde) {
+        const auto max = run_exact(gaussian, sde, points, 1e-5, sgm::odeint::error_norm::max);
+        const auto rms = run_exact(gaussian, sde, points, 1e-5, sgm::odeint::error_norm::rms);
+        double worst = 0;
+        for (std::size_t i = 0; i < rms.log_p.size(); ++i) worst = std::max(worst, flow_error(rms, i));
+        CAPTURE(worst, max.result.nfe, rms.result.nfe);
+        CHECK(worst < 1e-3);
+        CHECK(rms.result.nfe < max.result.nfe);
+    };
+    SECTION("VE") { check_sde(sgm::ve_sde<double>(0.01, 50)); }
+    SECTION("VP") { check_sde(sgm::vp_sde<double>()); }
+    SECTION("sub-VP") { check_sde(sgm::sub_vp_sde<double>()); }
 }

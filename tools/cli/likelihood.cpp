@@ -37,6 +37,7 @@ struct settings {
     std::string estimator = "rademacher";
     double rtol = 1e-5, atol = 1e-5, eps = 1e-5;
     bool coupled = false;
+    std::string ode_norm = "max";
     std::uint64_t seed = 0;
     int threads = 0;
 };
@@ -81,6 +82,7 @@ int evaluate(const settings& s, Model& model, const SDE& sde, const sgm::models:
     o.likelihood.probes = s.probes;
     o.likelihood.rtol = s.rtol;
     o.likelihood.atol = s.atol;
+    o.likelihood.error_norm = s.ode_norm == "rms" ? sgm::odeint::error_norm::rms : sgm::odeint::error_norm::max;
     o.likelihood.eps = s.eps;
     o.likelihood.seed = s.seed;
     o.likelihood.coupled_step_control = s.coupled;
@@ -108,10 +110,10 @@ int evaluate(const settings& s, Model& model, const SDE& sde, const sgm::models:
     const double se = bits.size() > 1 ? std::sqrt(ss / double(bits.size() - 1) / double(bits.size())) : NAN;
     std::printf("%s, %s images %zu..%zu: %.4f bits/dim (standard error %.4f over %zu images)\n", spec.data.c_str(),
                 s.split.c_str(), s.first, s.first + s.count - 1, mean, se, bits.size());
-    std::printf("%s SDE, %s divergence (%zu probe%s), rtol %g atol %g, %zu dequantization draw%s; "
+    std::printf("%s SDE, %s divergence (%zu probe%s), rtol %g atol %g (%s norm), %zu dequantization draw%s; "
                 "%.1f s, %.0f score products per image\n",
                 sgm::models::to_string(spec.sde).c_str(), s.estimator.c_str(), s.probes, s.probes == 1 ? "" : "s",
-                s.rtol, s.atol, s.draws, s.draws == 1 ? "" : "s", seconds, double(nfe) / double(s.count));
+                s.rtol, s.atol, s.ode_norm.c_str(), s.draws, s.draws == 1 ? "" : "s", seconds, double(nfe) / double(s.count));
     if (!s.csv.empty()) {
         std::ofstream out(s.csv);
         out << "image,bits_per_dim\n";
@@ -136,6 +138,8 @@ int run(int argc, char** argv) {
     f.add("--draws", s.draws, "N", "dequantization draws per image");
     f.add("--rtol", s.rtol, "X", "RK45 relative tolerance", 1e-12, 1);
     f.add("--atol", s.atol, "X", "RK45 absolute tolerance", 1e-12, 1);
+    f.add("--ode-norm", s.ode_norm, "N", "RK45 error norm: max over all values, or RMS (scipy's, the paper's)",
+          {"max", "rms"});
     f.add("--eps", s.eps, "X", "data end of the time interval", 1e-9, 0.5);
     f.add("--coupled", s.coupled, "one ODE solve (one step size) per batch instead of per image");
     f.add_seed("--seed", s.seed, "N", "seed of the probes and the dequantization noise");
