@@ -85,15 +85,18 @@ struct backend_algebra {
         // Σ e² in blocks of 4096, then over the blocks: parallel, and the same order every time.
         constexpr std::size_t block = 4096;
         const std::size_t blocks = (n + block - 1) / block;
-        if (partial_.size() < blocks + 1) partial_ = be.make_vector(blocks + 1);
+        if (partial_.size() < blocks) partial_ = be.make_vector(blocks);
+        if (total_.size() != 1) total_ = be.make_vector(1);
         Real* p = Backend::data(partial_);
         be.sum_segments(blocks, block, [=] SGM_HOST_DEVICE(std::size_t i) { return i < n ? v[i] * v[i] : Real(0); }, p);
-        be.sum_segments(1, blocks, [=] SGM_HOST_DEVICE(std::size_t i) { return p[i]; }, p + blocks);
-        return std::sqrt(be.to_host(partial_)[blocks] / Real(n));
+        be.sum_segments(1, blocks, [=] SGM_HOST_DEVICE(std::size_t i) { return p[i]; }, Backend::data(total_));
+        // Only the total crosses to the host: one value per step.
+        return std::sqrt(be.to_host(total_)[0] / Real(n));
     }
 
 private:
     mutable typename Backend::vector partial_{};  // block sums of the RMS norm
+    mutable typename Backend::vector total_{};    // their sum
 
     template <class S, class... Rest>
     static std::size_t first_size(const S& s, const Rest&...) {
