@@ -2,6 +2,9 @@
 // backend, same seeds.
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
+#include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/mlp.hpp>
+#include <sgm/nn/score_network.hpp>
 #include <sgm/sgm.hpp>
 
 #include <cuda_runtime.h>
@@ -91,6 +94,83 @@ std::vector<Real> control(int which) {
         .samples.to_host();
 }
 
+// The MLP score network on the GPU (backend_mlp) against the same weights on the
+// host: one forward and backward pass (output, input gradient, parameter
+// gradients), then PC sampling and the exact-trace likelihood through it.
+sgm::nn::mlp<Real> host_network() {
+    sgm::nn::mlp_config c;
+    c.data_dim = 2;
+    c.hidden = 64;
+    c.depth = 3;
+    c.embedding_size = 16;
+    c.seed = 5;
+    return sgm::nn::mlp<Real>(c);
+}
+
+template <class Backend>
+auto network_model() {
+    const sgm::vp_sde<Real> sde(0.1, 20, 100);
+    if constexpr (std::is_same_v<Backend, gpu>)
+        return sgm::nn::score_network(sgm::nn::backend_mlp<Real, gpu>(host_network()), sde,
+                                      sgm::nn::score_network_options{}, gpu{});
+    else
+        return sgm::nn::score_network(host_network(), sde, sgm::nn::score_network_options{}, Backend{});
+}
+
+template <class Backend>
+std::vector<Real> network(int which) {
+    const std::size_t n = 1024, d = 2;
+    std::vector<Real> x(n * d), c(n), dy(n * d);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = std::sin(0.37 * double(i));
+        dy[i] = std::cos(0.91 * double(i));
+    }
+    for (std::size_t i = 0; i < n; ++i) c[i] = 999 * std::abs(std::sin(1.3 * double(i)));
+    if (which == 0) {
+        std::vector<Real> out;
+        if constexpr (std::is_same_v<Backend, gpu>) {
+            sgm::nn::backend_mlp<Real, gpu> net(host_network());
+            gpu be;
+            gpu::vector xv, cv, dyv, y = be.make_vector(n * d), dx = be.make_vector(n * d);
+            be.copy_from_host(x, xv);
+            be.copy_from_host(c, cv);
+            be.copy_from_host(dy, dyv);
+            net.forward(gpu::data(xv), gpu::data(cv), gpu::data(y), n);
+            net.backward(gpu::data(dyv), gpu::data(dx), n, sgm::nn::gradients::parameters_and_input);
+            out = be.to_host(y);
+            const auto g = be.to_host(dx);
+            out.insert(out.end(), g.begin(), g.end());
+            auto list = net.host().parameters();
+            net.copy_gradients_to(list);
+            for (const auto& e : list) out.insert(out.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+        } else {
+            auto net = host_network();
+            std::vector<Real> y(n * d), dx(n * d);
+            net.forward(x.data(), c.data(), y.data(), n);
+            net.backward(dy.data(), dx.data(), n, sgm::nn::gradients::parameters_and_input);
+            out = y;
+            out.insert(out.end(), dx.begin(), dx.end());
+            for (const auto& e : net.parameters()) out.insert(out.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+        }
+        return out;
+    }
+    const sgm::vp_sde<Real> sde(0.1, 20, 100);
+    auto model = network_model<Backend>();
+    if (which == 1) {
+        sgm::pc_options pc;
+        pc.count = 4096;
+        pc.seed = 7;
+        return sgm::pc_sample(sde, model, sgm::reverse_diffusion{}, sgm::langevin{}, pc, Backend{}).samples.to_host();
+    }
+    sgm::likelihood_options o;
+    o.divergence = sgm::divergence_estimator::exact;
+    auto r = sgm::log_likelihood(sde, model, sgm::batch<Backend>::from_host(x, n, d), o, Backend{});
+    std::vector<Real> out(r.log_p.begin(), r.log_p.end());
+    const auto z = r.latent.to_host();
+    out.insert(out.end(), z.begin(), z.end());
+    return out;
+}
+
 }  // namespace
 
 int main() {
@@ -102,11 +182,19 @@ int main() {
     int failures = 0;
     const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45",
                            "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
-                           "inpainting pc", "colorization pc"};
-    for (int which = 0; which < 8; ++which) {
+                           "inpainting pc", "colorization pc", "mlp forward and backward",
+                           "mlp score network, pc", "mlp score network, likelihood"};
+    auto run = [](auto backend, int which) {
+        using Backend = decltype(backend);
         const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
-        const auto a = which < 3 ? draw<gpu>(which) : which < 5 ? likelihood<gpu>(estimator) : control<gpu>(which - 5);
-        const auto b = which < 3 ? draw<cpu>(which) : which < 5 ? likelihood<cpu>(estimator) : control<cpu>(which - 5);
+        return which < 3   ? draw<Backend>(which)
+               : which < 5 ? likelihood<Backend>(estimator)
+               : which < 8 ? control<Backend>(which - 5)
+                           : network<Backend>(which - 8);
+    };
+    for (int which = 0; which < 11; ++which) {
+        const auto a = run(gpu{}, which);
+        const auto b = run(cpu{}, which);
         double worst = 0;
         for (std::size_t i = 0; i < a.size(); ++i)
             worst = std::fmax(worst, std::abs(a[i] - b[i]) / (1 + std::abs(b[i])));

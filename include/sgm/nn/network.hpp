@@ -24,15 +24,25 @@
 
 namespace sgm::nn {
 
+// The part of the concept a score model needs (items 1–4 and 6): a function
+// with its backward pass. Its pointers may be in device memory (backend_mlp).
 template <class N>
-concept network = requires(N& net, const typename N::value_type* in, typename N::value_type* out, std::size_t n,
-                           gradients g, pass_mode mode, cpu_context ctx) {
-    { net.input_size() } -> std::convertible_to<std::size_t>;
-    net.forward(in, in, out, n);
-    net.backward(in, out, n, g);
-    { net.parameters() } -> std::same_as<parameter_list<typename N::value_type>>;
-    net.set_mode(mode);
-    net.set_context(ctx);
-};
+concept differentiable_network =
+    requires(N& net, const typename N::value_type* in, typename N::value_type* out, std::size_t n, gradients g,
+             pass_mode mode) {
+        { net.input_size() } -> std::convertible_to<std::size_t>;
+        net.forward(in, in, out, n);
+        net.backward(in, out, n, g);
+        net.set_mode(mode);
+    };
+
+// The whole concept: a host network that the trainer, the optimizer and the
+// checkpoint code work with.
+template <class N>
+concept network = differentiable_network<N> &&
+                  requires(N& net, cpu_context ctx) {
+                      { net.parameters() } -> std::same_as<parameter_list<typename N::value_type>>;
+                      net.set_context(ctx);
+                  };
 
 }  // namespace sgm::nn

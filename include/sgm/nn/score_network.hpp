@@ -10,9 +10,11 @@
 // the network then predicts −z, a unit-scale target at every t, and the same
 // parameterization is DDPM's ε-prediction up to sign.
 //
-// It models sgm::score_model and sgm::vjp_score_model on host-memory backends
-// (serial, oneTBB, Thrust CPP/TBB), so every sampler and the likelihood take it
-// unchanged. For training, forward/backward expose the same map with its
+// It models sgm::score_model and sgm::vjp_score_model, so every sampler and the
+// likelihood take it unchanged, on any backend whose memory the network works
+// in: host networks (mlp, unet) with serial, oneTBB or Thrust CPP/TBB; a
+// backend_mlp with its own backend, CUDA included. Its own per-sample work
+// (c(t), 1/σ(t), the division) runs in the backend's loops. For training, forward/backward expose the same map with its
 // gradient; the losses in sgm/train use them.
 
 #include <cmath>
@@ -22,6 +24,7 @@
 
 #include "../backend/tbb.hpp"
 #include "../batch_view.hpp"
+#include "../config.hpp"
 #include "../error.hpp"
 #include "../sde/ve.hpp"
 #include "layer.hpp"
@@ -46,9 +49,41 @@ template <class SDE>
 inline constexpr bool is_ve = false;
 template <class Real>
 inline constexpr bool is_ve<ve_sde<Real>> = true;
+
+// c(t) and 1/σ(t) per sample, computed where t lives (t may be device memory).
+template <class SDE, class value_type>
+struct time_values {
+    SDE sde;
+    time_input kind;
+    const value_type* t = nullptr;
+    value_type* cond = nullptr;
+    value_type* inv_std = nullptr;
+
+    SGM_HOST_DEVICE value_type conditioning(value_type time) const {
+        switch (kind) {
+            case time_input::sigma: return sde.marginal_std(time);
+            case time_input::log_sigma: return std::log(sde.marginal_std(time));
+            default: return static_cast<value_type>(sde.steps() - 1) * time / sde.T();
+        }
+    }
+    SGM_HOST_DEVICE void operator()(std::size_t b) const {
+        cond[b] = conditioning(t[b]);
+        inv_std[b] = value_type(1) / sde.marginal_std(t[b]);
+    }
+};
+
+// out[b, j] = in[b, j] · factor[b]
+template <class value_type>
+struct scale_rows {
+    const value_type* in;
+    value_type* out;
+    const value_type* factor;
+    std::size_t dim;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const { out[i] = in[i] * factor[i / dim]; }
+};
 }  // namespace detail
 
-template <network Net, class SDE, class Backend>
+template <differentiable_network Net, class SDE, class Backend>
 class score_network {
 public:
     using backend_type = Backend;
@@ -68,24 +103,14 @@ public:
     [[nodiscard]] const Backend& backend() const { return be_; }
 
     // The network's conditioning input for time t.
-    [[nodiscard]] value_type conditioning(value_type t) const {
-        time_input kind = options_.conditioning;
-        if (kind == time_input::automatic) kind = detail::is_ve<SDE> ? time_input::sigma : time_input::scaled_time;
-        switch (kind) {
-            case time_input::sigma: return sde_.marginal_std(t);
-            case time_input::log_sigma: return std::log(sde_.marginal_std(t));
-            default:
-                return static_cast<value_type>(sde_.steps() - 1) * t / sde_.T();
-        }
-    }
+    [[nodiscard]] value_type conditioning(value_type t) const { return detail::time_values<SDE, value_type>{sde_, kind()}.conditioning(t); }
 
     // Training pass: score (n × D) of x at times t; keeps what backward needs.
     void forward(const value_type* x, const value_type* t, value_type* score, std::size_t n) {
         prepare(t, n);
-        net_.forward(x, cond_.data(), score, n);
+        net_.forward(x, Backend::data(cond_), score, n);
         if (options_.divide_by_std)
-            for (std::size_t b = 0; b < n; ++b)
-                for (std::size_t j = 0; j < dim(); ++j) score[b * dim() + j] *= inv_std_[b];
+            be_.for_each_index(n * dim(), detail::scale_rows<value_type>{score, score, Backend::data(inv_std_), dim()});
         batch_ = n;
     }
 
@@ -96,11 +121,10 @@ public:
                              batch_);
         const value_type* upstream = dscore;
         if (options_.divide_by_std) {
-            scaled_.resize(n * dim());
-            for (std::size_t b = 0; b < n; ++b)
-                for (std::size_t j = 0; j < dim(); ++j)
-                    scaled_[b * dim() + j] = dscore[b * dim() + j] * inv_std_[b];
-            upstream = scaled_.data();
+            if (scaled_.size() < n * dim()) scaled_ = be_.make_vector(n * dim());
+            be_.for_each_index(n * dim(),
+                               detail::scale_rows<value_type>{dscore, Backend::data(scaled_), Backend::data(inv_std_), dim()});
+            upstream = Backend::data(scaled_);
         }
         net_.backward(upstream, dx, n, g);
     }
@@ -123,13 +147,17 @@ public:
     }
 
 private:
+    [[nodiscard]] time_input kind() const {
+        if (options_.conditioning != time_input::automatic) return options_.conditioning;
+        return detail::is_ve<SDE> ? time_input::sigma : time_input::scaled_time;
+    }
+
     void prepare(const value_type* t, std::size_t n) {
-        cond_.resize(n);
-        inv_std_.resize(n);
-        for (std::size_t b = 0; b < n; ++b) {
-            cond_[b] = conditioning(t[b]);
-            inv_std_[b] = value_type(1) / sde_.marginal_std(t[b]);
+        if (cond_.size() < n) {
+            cond_ = be_.make_vector(n);
+            inv_std_ = be_.make_vector(n);
         }
+        be_.for_each_index(n, detail::time_values<SDE, value_type>{sde_, kind(), t, Backend::data(cond_), Backend::data(inv_std_)});
     }
 
     template <class In, class Out>
@@ -144,7 +172,7 @@ private:
     SDE sde_;
     score_network_options options_;
     Backend be_;
-    std::vector<value_type> cond_, inv_std_, scaled_;
+    typename Backend::vector cond_, inv_std_, scaled_;
     std::size_t batch_ = 0;
 };
 
@@ -154,7 +182,7 @@ template <network Net, class SDE>
 score_network(Net, SDE) -> score_network<Net, SDE, tbb_backend<typename Net::value_type>>;
 template <network Net, class SDE>
 score_network(Net, SDE, score_network_options) -> score_network<Net, SDE, tbb_backend<typename Net::value_type>>;
-template <network Net, class SDE, class Backend>
+template <differentiable_network Net, class SDE, class Backend>
 score_network(Net, SDE, score_network_options, Backend) -> score_network<Net, SDE, Backend>;
 
 }  // namespace sgm::nn

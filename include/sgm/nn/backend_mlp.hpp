@@ -1,0 +1,197 @@
+#pragma once
+// sgm::nn::backend_mlp — the MLP score network (mlp.hpp) with its weights and
+// every loop on a backend: oneTBB or serial on the CPU, Thrust on the CPU or on
+// a CUDA GPU. Same layers, same parameter names and order, same numbers up to
+// float rounding; it is built from a host mlp, so weights come from the same
+// checkpoints (load them into the host mlp, then construct or upload()).
+//
+//   sgm::nn::mlp<float> host(config);
+//   sgm::nn::load_weights(host.parameters(), "weights.safetensors");
+//   using gpu = sgm::thrust_backend<float, sgm::thrust_cuda>;
+//   sgm::nn::score_network model(sgm::nn::backend_mlp<float, gpu>(host), sde,
+//                                sgm::nn::score_network_options{}, gpu{});
+//
+// forward/backward take pointers in the backend's memory and keep no host
+// round trip: a sampler on device vectors never copies through the host. The
+// workspace grows to the largest batch seen and is then reused. Parameter
+// gradients accumulate in backend memory; copy_gradients_to() brings them to a
+// host mlp's parameter list.
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../error.hpp"
+#include "kernels/dense.hpp"
+#include "kernels/embed_input.hpp"
+#include "kernels/silu.hpp"
+#include "layer.hpp"
+#include "mlp.hpp"
+
+namespace sgm::nn {
+
+template <class Real, class Backend>
+class backend_mlp {
+public:
+    using value_type = Real;
+    using backend_type = Backend;
+    using vector = typename Backend::vector;
+    static_assert(std::is_same_v<Real, typename Backend::value_type>,
+                  "backend_mlp: the backend's value type must be the network's");
+
+    explicit backend_mlp(mlp<Real> host, Backend be = Backend{})
+        : host_(std::move(host)), be_(std::move(be)) {
+        const mlp_config& c = host_.config();
+        sgm::detail::require(c.embedding_size >= 2 && c.embedding_size % 2 == 0, "backend_mlp: embedding size ",
+                             c.embedding_size, " must be even");
+        const std::size_t half = c.embedding_size / 2;
+        log_step_ = c.embedding == embedding_kind::sinusoidal
+                        ? std::log(c.max_positions) / static_cast<double>(half - 1)
+                        : 0.0;
+        std::size_t in = c.data_dim + c.embedding_size;
+        for (std::size_t i = 0; i <= c.depth; ++i) {
+            const std::size_t out = i < c.depth ? c.hidden : c.data_dim;
+            layers_.push_back(layer{in, out, be_.make_vector(out * in), be_.make_vector(out),
+                                    be_.make_vector(out * in), be_.make_vector(out)});
+            in = out;
+        }
+        upload();
+    }
+
+    [[nodiscard]] std::size_t input_size() const { return host_.config().data_dim; }
+    [[nodiscard]] const mlp_config& config() const { return host_.config(); }
+    [[nodiscard]] mlp<Real>& host() { return host_; }
+    [[nodiscard]] const Backend& backend() const { return be_; }
+    void set_mode(const pass_mode&) {}  // no dropout
+
+    // Copies the host mlp's parameter values to the backend (after loading or
+    // changing them there).
+    void upload() {
+        const auto list = host_.parameters();
+        if (host_.config().embedding == embedding_kind::gaussian_fourier)
+            be_.copy_from_host(values_of(list, "embedding.frequencies"), frequencies_);
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            be_.copy_from_host(values_of(list, name(i, "weight")), layers_[i].weight);
+            be_.copy_from_host(values_of(list, name(i, "bias")), layers_[i].bias);
+        }
+    }
+
+    void zero_grad() {
+        for (auto& l : layers_) {
+            be_.for_each_index(l.out * l.in, kernels::zero_fill<Real>{data(l.weight_grad)});
+            be_.for_each_index(l.out, kernels::zero_fill<Real>{data(l.bias_grad)});
+        }
+    }
+
+    // Writes the accumulated parameter gradients into the host mlp's grads.
+    void copy_gradients_to(const parameter_list<Real>& list) const {
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            store(list, name(i, "weight"), be_.to_host(layers_[i].weight_grad));
+            store(list, name(i, "bias"), be_.to_host(layers_[i].bias_grad));
+        }
+    }
+
+    // y (n × d) from x (n × d) and the conditioning values c (n).
+    void forward(const Real* x, const Real* c, Real* y, std::size_t n) {
+        const mlp_config& cfg = host_.config();
+        const std::size_t d = cfg.data_dim, e = cfg.embedding_size, h = cfg.hidden;
+        grow(n);
+        be_.for_each_index(n * (d + e), kernels::embed_input<Real>{x, c, fourier() ? data(frequencies_) : nullptr,
+                                                                     data(input_), d, e, log_step_});
+        const Real* in = data(input_);
+        for (std::size_t i = 0; i < cfg.depth; ++i) {
+            dense_forward(layers_[i], in, data(pre_[i]), n);
+            be_.for_each_index(n * h, kernels::silu_forward<Real>{data(pre_[i]), data(post_[i])});
+            in = data(post_[i]);
+        }
+        dense_forward(layers_.back(), in, y, n);
+        batch_ = n;
+    }
+
+    // dL/dy → dL/dx (skipped when dx is null) and, unless g is input_only,
+    // dL/dθ added into the backend's gradient vectors.
+    void backward(const Real* dy, Real* dx, std::size_t n, gradients g) {
+        sgm::detail::require(n == batch_, "backend_mlp::backward: batch ", n, " differs from the last forward's ",
+                             batch_);
+        const mlp_config& cfg = host_.config();
+        const std::size_t d = cfg.data_dim, e = cfg.embedding_size, h = cfg.hidden;
+        const Real* upstream = dy;
+        for (std::size_t i = cfg.depth; i-- > 0;) {
+            dense_backward(layers_[i + 1], data(post_[i]), upstream, data(grad_post_), n, g);
+            be_.for_each_index(n * h,
+                               kernels::silu_backward<Real>{data(pre_[i]), data(grad_post_), data(grad_pre_)});
+            upstream = data(grad_pre_);
+        }
+        if (dx == nullptr) {
+            dense_backward(layers_[0], data(input_), upstream, nullptr, n, g);
+            return;
+        }
+        dense_backward(layers_[0], data(input_), upstream, data(grad_input_), n, g);
+        be_.for_each_index(n * d, kernels::take_data_columns<Real>{data(grad_input_), dx, d, e});
+    }
+
+private:
+    struct layer {
+        std::size_t in, out;
+        vector weight, bias, weight_grad, bias_grad;
+    };
+
+    static Real* data(vector& v) { return Backend::data(v); }
+    static const Real* data(const vector& v) { return Backend::data(v); }
+    bool fourier() const { return host_.config().embedding == embedding_kind::gaussian_fourier; }
+    static std::string name(std::size_t i, const char* what) { return "layers." + std::to_string(i) + "." + what; }
+
+    static std::span<const Real> values_of(const parameter_list<Real>& list, const std::string& key) {
+        const parameter<Real>* p = list.find(key);
+        sgm::detail::require(p != nullptr, "backend_mlp: the host mlp has no parameter '", key, "'");
+        return {p->value.data(), p->value.size()};
+    }
+    static void store(const parameter_list<Real>& list, const std::string& key, const std::vector<Real>& grad) {
+        parameter<Real>* p = list.find(key);
+        sgm::detail::require(p != nullptr && p->grad.size() == grad.size(), "backend_mlp: the host mlp's '", key,
+                             "' does not match the backend's");
+        p->grad = grad;
+    }
+
+    void dense_forward(const layer& l, const Real* x, Real* y, std::size_t n) const {
+        be_.for_each_index(n * l.out, kernels::dense_forward<Real>{x, data(l.weight), data(l.bias), y, l.in, l.out});
+    }
+
+    void dense_backward(layer& l, const Real* x, const Real* dy, Real* dx, std::size_t n, gradients g) const {
+        if (dx != nullptr)
+            be_.for_each_index(n * l.in, kernels::dense_input_grad<Real>{dy, data(l.weight), dx, l.in, l.out});
+        if (!wants_parameter_grads(g)) return;
+        be_.for_each_index(l.out * l.in, kernels::dense_weight_grad<Real>{dy, x, data(l.weight_grad), l.in, l.out, n});
+        be_.for_each_index(l.out, kernels::dense_bias_grad<Real>{dy, data(l.bias_grad), l.out, n});
+    }
+
+    void grow(std::size_t n) {
+        if (n <= capacity_) return;
+        const mlp_config& cfg = host_.config();
+        const std::size_t d = cfg.data_dim, e = cfg.embedding_size, h = cfg.hidden;
+        input_ = be_.make_vector(n * (d + e));
+        grad_input_ = be_.make_vector(n * (d + e));
+        pre_.clear();
+        post_.clear();
+        for (std::size_t i = 0; i < cfg.depth; ++i) {
+            pre_.push_back(be_.make_vector(n * h));
+            post_.push_back(be_.make_vector(n * h));
+        }
+        grad_pre_ = be_.make_vector(n * h);
+        grad_post_ = be_.make_vector(n * h);
+        capacity_ = n;
+    }
+
+    mlp<Real> host_;
+    Backend be_;
+    double log_step_ = 0;
+    std::vector<layer> layers_;
+    vector frequencies_, input_, grad_input_, grad_pre_, grad_post_;
+    std::vector<vector> pre_, post_;
+    std::size_t capacity_ = 0, batch_ = 0;
+};
+
+}  // namespace sgm::nn

@@ -1,0 +1,83 @@
+#pragma once
+// Element kernels of a fully connected layer y = x Wᵀ + b (W is out × in,
+// row-major), for backend loops: each functor computes one output value with a
+// sequential sum in a fixed order, so every backend (serial, oneTBB, Thrust on
+// the CPU or a GPU) gives the same numbers up to the compiler's contraction of
+// multiply–adds. Pointers are in the backend's memory.
+
+#include <cstddef>
+
+#include "../../config.hpp"
+
+namespace sgm::nn::kernels {
+
+// y[r, o] = b[o] + Σ_k x[r, k] W[o, k]; index r·out + o.
+template <class Real>
+struct dense_forward {
+    const Real* x;
+    const Real* weight;
+    const Real* bias;  // null: no bias
+    Real* y;
+    std::size_t in, out;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t r = i / out, o = i % out;
+        const Real* xr = x + r * in;
+        const Real* wo = weight + o * in;
+        Real acc = 0;
+        for (std::size_t k = 0; k < in; ++k) acc += xr[k] * wo[k];
+        y[i] = bias ? acc + bias[o] : acc;
+    }
+};
+
+// dx[r, k] = Σ_o dy[r, o] W[o, k]; index r·in + k.
+template <class Real>
+struct dense_input_grad {
+    const Real* dy;
+    const Real* weight;
+    Real* dx;
+    std::size_t in, out;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t r = i / in, k = i % in;
+        const Real* dyr = dy + r * out;
+        Real acc = 0;
+        for (std::size_t o = 0; o < out; ++o) acc += dyr[o] * weight[o * in + k];
+        dx[i] = acc;
+    }
+};
+
+// dW[o, k] += Σ_r dy[r, o] x[r, k] over the n samples; index o·in + k.
+template <class Real>
+struct dense_weight_grad {
+    const Real* dy;
+    const Real* x;
+    Real* weight_grad;
+    std::size_t in, out, n;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t o = i / in, k = i % in;
+        Real acc = 0;
+        for (std::size_t r = 0; r < n; ++r) acc += dy[r * out + o] * x[r * in + k];
+        weight_grad[i] += acc;
+    }
+};
+
+// db[o] += Σ_r dy[r, o]; index o.
+template <class Real>
+struct dense_bias_grad {
+    const Real* dy;
+    Real* bias_grad;
+    std::size_t out, n;
+    SGM_HOST_DEVICE void operator()(std::size_t o) const {
+        Real acc = 0;
+        for (std::size_t r = 0; r < n; ++r) acc += dy[r * out + o];
+        bias_grad[o] += acc;
+    }
+};
+
+// v[i] = 0, to clear accumulated gradients without reallocating.
+template <class Real>
+struct zero_fill {
+    Real* v;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const { v[i] = Real(0); }
+};
+
+}  // namespace sgm::nn::kernels
