@@ -6,7 +6,7 @@
 // checkpoints (load them into the host mlp, then construct or upload()).
 //
 //   sgm::nn::mlp<float> host(config);
-//   sgm::nn::load_weights(host.parameters(), "weights.safetensors");
+//   sgm::train::load_weights("weights.safetensors", host.parameters());
 //   using gpu = sgm::thrust_backend<float, sgm::thrust_cuda>;
 //   sgm::nn::score_network model(sgm::nn::backend_mlp<float, gpu>(host), sde,
 //                                sgm::nn::score_network_options{}, gpu{});
