@@ -3,13 +3,17 @@
 // agree to double rounding; every backend (serial, oneTBB, Thrust CPP and TBB)
 // gives bit-identical numbers; and as a score model it samples and computes
 // log-likelihoods as the host network does. The CUDA test runs the same
-// comparisons on a GPU.
+// comparisons on a GPU. The convolution kernels (for a backend U-Net) are
+// checked the same way against the host conv2d.
 #include <catch2/catch.hpp>
 
 #include <sgm/backend/serial.hpp>
 #include <sgm/backend/tbb.hpp>
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/conv2d.hpp>
+#include <sgm/nn/init.hpp>
+#include <sgm/nn/kernels/conv2d.hpp>
 #include <sgm/nn/mlp.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/sgm.hpp>
@@ -171,4 +175,70 @@ TEST_CASE("a score_network over backend_mlp samples and computes likelihoods as 
     std::vector<double> ph(lh.log_p.begin(), lh.log_p.end()), pt(lt.log_p.begin(), lt.log_p.end());
     require_close(ph, pt);
     require_close(lh.latent.to_host(), lt.latent.to_host());
+}
+
+namespace {
+
+// y, dx, dW and db of one convolution pass through the kernels on a backend.
+template <class Backend>
+pass_result conv_kernels_pass(const sgm::nn::kernels::conv_geometry& g, const std::vector<double>& weight,
+                              const std::vector<double>& bias, const std::vector<double>& x,
+                              const std::vector<double>& dy, std::size_t n, const Backend& be = Backend{}) {
+    namespace k = sgm::nn::kernels;
+    typename Backend::vector w, b, xv, dyv;
+    be.copy_from_host(weight, w);
+    be.copy_from_host(bias, b);
+    be.copy_from_host(x, xv);
+    be.copy_from_host(dy, dyv);
+    auto y = be.make_vector(dy.size()), dx = be.make_vector(x.size()), dw = be.make_vector(weight.size()),
+         db = be.make_vector(bias.size());
+    be.for_each_index(y.size(), k::conv2d_forward<double>{Backend::data(xv), Backend::data(w), Backend::data(b),
+                                                          Backend::data(y), g});
+    be.for_each_index(dx.size(), k::conv2d_input_grad<double>{Backend::data(dyv), Backend::data(w),
+                                                              Backend::data(dx), g});
+    be.for_each_index(dw.size(), k::conv2d_weight_grad<double>{Backend::data(dyv), Backend::data(xv),
+                                                                Backend::data(dw), g, n});
+    be.for_each_index(db.size(), k::conv2d_bias_grad<double>{Backend::data(dyv), Backend::data(db), g, n});
+    pass_result r{be.to_host(y), be.to_host(dx), be.to_host(dw)};
+    const auto bias_grad = be.to_host(db);
+    r.grads.insert(r.grads.end(), bias_grad.begin(), bias_grad.end());
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("the convolution kernels compute the host conv2d's forward and gradients on every CPU backend",
+          "[backend][nn]") {
+    const std::size_t n = 3;
+    // Same-size 3×3, strided 3×3 on odd and even sizes, pointwise, and a 5×5.
+    for (const auto& g : {sgm::nn::kernels::conv_geometry{3, 5, 7, 6, 3, 1, 1},
+                          sgm::nn::kernels::conv_geometry{4, 2, 7, 6, 3, 2, 1},
+                          sgm::nn::kernels::conv_geometry{2, 3, 8, 8, 3, 2, 1},
+                          sgm::nn::kernels::conv_geometry{6, 4, 5, 5, 1, 1, 0},
+                          sgm::nn::kernels::conv_geometry{2, 3, 6, 7, 5, 1, 2}}) {
+        INFO("in " << g.in_channels << " out " << g.out_channels << " " << g.height << "x" << g.width << " kernel "
+                   << g.kernel << " stride " << g.stride);
+        sgm::nn::conv2d<double> conv({g.in_channels, g.out_channels, g.height, g.width, g.kernel, g.stride, g.padding});
+        sgm::nn::parameter_list<double> list;
+        conv.collect(list, "conv");
+        sgm::nn::initialize(list, 3);
+        const auto x = wave(n * conv.input_size(), 0.41, 0.3), dy = wave(n * conv.output_size(), 0.83, 0.7);
+        pass_result expected{std::vector<double>(dy.size()), std::vector<double>(x.size()), {}};
+        const sgm::nn::cpu_context ctx(1);
+        conv.forward(ctx, x.data(), expected.y.data(), n);
+        conv.backward(ctx, dy.data(), expected.dx.data(), n, gradients::parameters_and_input);
+        expected.grads = conv.weight().grad;
+        expected.grads.insert(expected.grads.end(), conv.bias().grad.begin(), conv.bias().grad.end());
+
+        const auto serial = conv_kernels_pass<sgm::serial_backend<double>>(g, conv.weight().value,
+                                                                           conv.bias().value, x, dy, n);
+        require_close(expected.y, serial.y);
+        require_close(expected.dx, serial.dx);
+        require_close(expected.grads, serial.grads);
+        const auto thrust = conv_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
+            g, conv.weight().value, conv.bias().value, x, dy, n);
+        REQUIRE(thrust.y == serial.y);
+        REQUIRE(thrust.dx == serial.dx);
+        REQUIRE(thrust.grads == serial.grads);
+    }
 }

@@ -3,6 +3,9 @@
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/conv2d.hpp>
+#include <sgm/nn/init.hpp>
+#include <sgm/nn/kernels/conv2d.hpp>
 #include <sgm/nn/mlp.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/sgm.hpp>
@@ -171,6 +174,49 @@ std::vector<Real> network(int which) {
     return out;
 }
 
+// The convolution kernels on the GPU against the host conv2d: a strided 3×3
+// convolution's output, input gradient, weight and bias gradients.
+template <class Backend>
+std::vector<Real> convolution() {
+    const sgm::nn::kernels::conv_geometry g{8, 16, 28, 28, 3, 2, 1};
+    const std::size_t n = 16;
+    sgm::nn::conv2d<Real> conv({g.in_channels, g.out_channels, g.height, g.width, g.kernel, g.stride, g.padding});
+    sgm::nn::parameter_list<Real> list;
+    conv.collect(list, "conv");
+    sgm::nn::initialize(list, 3);
+    std::vector<Real> x(n * conv.input_size()), dy(n * conv.output_size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.41 * double(i));
+    for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = std::cos(0.83 * double(i));
+    std::vector<Real> y(dy.size()), dx(x.size()), dw, db;
+    if constexpr (std::is_same_v<Backend, gpu>) {
+        namespace k = sgm::nn::kernels;
+        const gpu be;
+        gpu::vector w, b, xv, dyv;
+        be.copy_from_host(conv.weight().value, w);
+        be.copy_from_host(conv.bias().value, b);
+        be.copy_from_host(x, xv);
+        be.copy_from_host(dy, dyv);
+        auto yv = be.make_vector(y.size()), dxv = be.make_vector(x.size()), dwv = be.make_vector(w.size()),
+             dbv = be.make_vector(b.size());
+        be.for_each_index(y.size(), k::conv2d_forward<Real>{gpu::data(xv), gpu::data(w), gpu::data(b), gpu::data(yv), g});
+        be.for_each_index(x.size(), k::conv2d_input_grad<Real>{gpu::data(dyv), gpu::data(w), gpu::data(dxv), g});
+        be.for_each_index(w.size(), k::conv2d_weight_grad<Real>{gpu::data(dyv), gpu::data(xv), gpu::data(dwv), g, n});
+        be.for_each_index(b.size(), k::conv2d_bias_grad<Real>{gpu::data(dyv), gpu::data(dbv), g, n});
+        y = be.to_host(yv);
+        dx = be.to_host(dxv);
+        dw = be.to_host(dwv);
+        db = be.to_host(dbv);
+    } else {
+        const sgm::nn::cpu_context ctx(1);
+        conv.forward(ctx, x.data(), y.data(), n);
+        conv.backward(ctx, dy.data(), dx.data(), n, sgm::nn::gradients::parameters_and_input);
+        dw = conv.weight().grad;
+        db = conv.bias().grad;
+    }
+    for (const auto* part : {&dx, &dw, &db}) y.insert(y.end(), part->begin(), part->end());
+    return y;
+}
+
 }  // namespace
 
 int main() {
@@ -183,7 +229,7 @@ int main() {
     const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45",
                            "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
                            "inpainting pc", "colorization pc", "mlp forward and backward",
-                           "mlp score network, pc", "mlp score network, likelihood"};
+                           "mlp score network, pc", "mlp score network, likelihood", "conv2d kernels"};
     auto run = [](auto backend, int which) {
         using Backend = decltype(backend);
         const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
@@ -192,7 +238,7 @@ int main() {
                : which < 8 ? control<Backend>(which - 5)
                            : network<Backend>(which - 8);
     };
-    for (int which = 0; which < 11; ++which) {
+    for (int which = 0; which < 12; ++which) {
         const auto a = run(gpu{}, which);
         const auto b = run(cpu{}, which);
         double worst = 0;
