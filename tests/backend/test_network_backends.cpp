@@ -3,8 +3,8 @@
 // agree to double rounding; every backend (serial, oneTBB, Thrust CPP and TBB)
 // gives bit-identical numbers; and as a score model it samples and computes
 // log-likelihoods as the host network does. The CUDA test runs the same
-// comparisons on a GPU. The convolution kernels (for a backend U-Net) are
-// checked the same way against the host conv2d.
+// comparisons on a GPU. The convolution, group-norm and upsampling kernels
+// (for a backend U-Net) are checked the same way against the host layers.
 #include <catch2/catch.hpp>
 
 #include <sgm/backend/serial.hpp>
@@ -12,8 +12,12 @@
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
 #include <sgm/nn/conv2d.hpp>
+#include <sgm/nn/group_norm.hpp>
+#include <sgm/nn/upsample.hpp>
 #include <sgm/nn/init.hpp>
 #include <sgm/nn/kernels/conv2d.hpp>
+#include <sgm/nn/kernels/group_norm.hpp>
+#include <sgm/nn/kernels/upsample.hpp>
 #include <sgm/nn/mlp.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/sgm.hpp>
@@ -241,4 +245,80 @@ TEST_CASE("the convolution kernels compute the host conv2d's forward and gradien
         REQUIRE(thrust.dx == serial.dx);
         REQUIRE(thrust.grads == serial.grads);
     }
+}
+
+namespace {
+
+// y, dx, then dγ and dβ of one group-norm pass through the kernels on a backend.
+template <class Backend>
+pass_result group_norm_kernels_pass(const sgm::nn::kernels::norm_geometry& g, const std::vector<double>& gamma,
+                                    const std::vector<double>& beta, const std::vector<double>& x,
+                                    const std::vector<double>& dy, std::size_t n, const Backend& be = Backend{}) {
+    namespace k = sgm::nn::kernels;
+    typename Backend::vector gv, bv, xv, dyv;
+    be.copy_from_host(gamma, gv);
+    be.copy_from_host(beta, bv);
+    be.copy_from_host(x, xv);
+    be.copy_from_host(dy, dyv);
+    auto y = be.make_vector(x.size()), dx = be.make_vector(x.size()), stats = be.make_vector(2 * n * g.groups),
+         sums = be.make_vector(2 * n * g.channels), dg = be.make_vector(g.channels), db = be.make_vector(g.channels);
+    const auto d = [](auto& v) { return Backend::data(v); };
+    be.for_each_index(n * g.groups, k::group_norm_stats<double>{d(xv), d(stats), g, 1e-6});
+    be.for_each_index(x.size(), k::group_norm_forward<double>{d(xv), d(stats), d(gv), d(bv), d(y), g});
+    be.for_each_index(n * g.channels, k::group_norm_channel_sums<double>{d(xv), d(dyv), d(stats), d(sums), g});
+    be.for_each_index(x.size(), k::group_norm_input_grad<double>{d(xv), d(dyv), d(stats), d(sums), d(gv), d(dx), g});
+    be.for_each_index(g.channels, k::group_norm_parameter_grad<double>{d(sums), d(dg), d(db), g.channels, n});
+    pass_result r{be.to_host(y), be.to_host(dx), be.to_host(dg)};
+    const auto beta_grad = be.to_host(db);
+    r.grads.insert(r.grads.end(), beta_grad.begin(), beta_grad.end());
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("the group-norm and upsampling kernels compute the host layers' passes on every CPU backend",
+          "[backend][nn]") {
+    const std::size_t n = 3;
+    const sgm::nn::cpu_context ctx(1);
+    for (const auto& g : {sgm::nn::kernels::norm_geometry{8, 2, 30}, sgm::nn::kernels::norm_geometry{6, 6, 7},
+                          sgm::nn::kernels::norm_geometry{5, 1, 16}}) {
+        INFO("channels " << g.channels << " groups " << g.groups << " spatial " << g.spatial);
+        sgm::nn::group_norm<double> norm(g.channels, g.groups, g.spatial);
+        norm.weight().value = wave(g.channels, 0.7, 1.1);
+        norm.bias().value = wave(g.channels, 1.9, 0.4);
+        // An offset keeps the statistics honest: the mean is not near zero.
+        auto x = wave(n * norm.input_size(), 0.29, 0.6);
+        for (double& v : x) v = 3 + 2 * v;
+        const auto dy = wave(x.size(), 0.53, 0.2);
+        pass_result expected{std::vector<double>(x.size()), std::vector<double>(x.size()), {}};
+        norm.forward(ctx, x.data(), expected.y.data(), n);
+        norm.backward(ctx, dy.data(), expected.dx.data(), n, gradients::parameters_and_input);
+        expected.grads = norm.weight().grad;
+        expected.grads.insert(expected.grads.end(), norm.bias().grad.begin(), norm.bias().grad.end());
+        const auto serial = group_norm_kernels_pass<sgm::serial_backend<double>>(g, norm.weight().value,
+                                                                                 norm.bias().value, x, dy, n);
+        require_close(expected.y, serial.y);
+        require_close(expected.dx, serial.dx);
+        require_close(expected.grads, serial.grads);
+        const auto thrust = group_norm_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
+            g, norm.weight().value, norm.bias().value, x, dy, n);
+        REQUIRE(thrust.y == serial.y);
+        REQUIRE(thrust.dx == serial.dx);
+        REQUIRE(thrust.grads == serial.grads);
+    }
+
+    sgm::nn::upsample_nearest<double> up(3, 5, 4);
+    const auto x = wave(n * up.input_size(), 0.31, 0.1), dy = wave(n * up.output_size(), 0.67, 0.9);
+    std::vector<double> y(dy.size()), dx(x.size());
+    up.forward(ctx, x.data(), y.data(), n);
+    up.backward(ctx, dy.data(), dx.data(), n);
+    using be = sgm::thrust_backend<double, sgm::thrust_tbb>;
+    be::vector xv, dyv;
+    be{}.copy_from_host(x, xv);
+    be{}.copy_from_host(dy, dyv);
+    auto yv = be{}.make_vector(y.size()), dxv = be{}.make_vector(x.size());
+    be{}.for_each_index(y.size(), sgm::nn::kernels::upsample_forward<double>{be::data(xv), be::data(yv), 5, 4});
+    be{}.for_each_index(x.size(), sgm::nn::kernels::upsample_backward<double>{be::data(dyv), be::data(dxv), 5, 4});
+    REQUIRE(be{}.to_host(yv) == y);
+    REQUIRE(be{}.to_host(dxv) == dx);
 }
