@@ -14,17 +14,17 @@
 // forward/backward take pointers in the backend's memory and keep no host
 // round trip: a sampler on device vectors never copies through the host. The
 // workspace grows to the largest batch seen and is then reused. Parameter
-// gradients accumulate in backend memory; copy_gradients_to() brings them to a
-// host mlp's parameter list.
+// gradients accumulate in backend memory (backend_parameters);
+// copy_gradients_to() brings them to a host mlp's parameter list.
 
 #include <cmath>
 #include <cstddef>
 #include <span>
-#include <string>
 #include <utility>
 #include <vector>
 
 #include "../error.hpp"
+#include "backend_parameters.hpp"
 #include "kernels/dense.hpp"
 #include "kernels/embed_input.hpp"
 #include "kernels/silu.hpp"
@@ -43,10 +43,8 @@ public:
                   "backend_mlp: the backend's value type must be the network's");
 
     explicit backend_mlp(mlp<Real> host, Backend be = Backend{})
-        : host_(std::move(host)), be_(std::move(be)) {
+        : host_(std::move(host)), params_(host_.parameters(), be), be_(std::move(be)) {
         const mlp_config& c = host_.config();
-        sgm::detail::require(c.embedding_size >= 2 && c.embedding_size % 2 == 0, "backend_mlp: embedding size ",
-                             c.embedding_size, " must be even");
         const std::size_t half = c.embedding_size / 2;
         log_step_ = c.embedding == embedding_kind::sinusoidal
                         ? std::log(c.max_positions) / static_cast<double>(half - 1)
@@ -54,11 +52,9 @@ public:
         std::size_t in = c.data_dim + c.embedding_size;
         for (std::size_t i = 0; i <= c.depth; ++i) {
             const std::size_t out = i < c.depth ? c.hidden : c.data_dim;
-            layers_.push_back(layer{in, out, be_.make_vector(out * in), be_.make_vector(out),
-                                    be_.make_vector(out * in), be_.make_vector(out)});
+            layers_.push_back(layer{in, out, first_layer_tensor() + 2 * i});
             in = out;
         }
-        upload();
     }
 
     [[nodiscard]] std::size_t input_size() const { return host_.config().data_dim; }
@@ -69,37 +65,17 @@ public:
 
     // Copies the host mlp's parameter values to the backend (after loading or
     // changing them there).
-    void upload() {
-        const auto list = host_.parameters();
-        if (host_.config().embedding == embedding_kind::gaussian_fourier)
-            be_.copy_from_host(values_of(list, "embedding.frequencies"), frequencies_);
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-            be_.copy_from_host(values_of(list, name(i, "weight")), layers_[i].weight);
-            be_.copy_from_host(values_of(list, name(i, "bias")), layers_[i].bias);
-        }
-    }
-
-    void zero_grad() {
-        for (auto& l : layers_) {
-            be_.for_each_index(l.out * l.in, kernels::zero_fill<Real>{data(l.weight_grad)});
-            be_.for_each_index(l.out, kernels::zero_fill<Real>{data(l.bias_grad)});
-        }
-    }
-
-    // Writes the accumulated parameter gradients into the host mlp's grads.
-    void copy_gradients_to(const parameter_list<Real>& list) const {
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-            store(list, name(i, "weight"), be_.to_host(layers_[i].weight_grad));
-            store(list, name(i, "bias"), be_.to_host(layers_[i].bias_grad));
-        }
-    }
+    void upload() { params_.upload(host_.parameters()); }
+    void zero_grad() { params_.zero_grad(); }
+    // Writes the accumulated parameter gradients into a host mlp's grads.
+    void copy_gradients_to(const parameter_list<Real>& list) const { params_.copy_gradients_to(list); }
 
     // y (n × d) from x (n × d) and the conditioning values c (n).
     void forward(const Real* x, const Real* c, Real* y, std::size_t n) {
         const mlp_config& cfg = host_.config();
         const std::size_t d = cfg.data_dim, e = cfg.embedding_size, h = cfg.hidden;
         grow(n);
-        be_.for_each_index(n * (d + e), kernels::embed_input<Real>{x, c, fourier() ? data(frequencies_) : nullptr,
+        be_.for_each_index(n * (d + e), kernels::embed_input<Real>{x, c, fourier() ? params_.value(0) : nullptr,
                                                                      data(input_), d, e, log_step_});
         const Real* in = data(input_);
         for (std::size_t i = 0; i < cfg.depth; ++i) {
@@ -136,36 +112,27 @@ public:
 private:
     struct layer {
         std::size_t in, out;
-        vector weight, bias, weight_grad, bias_grad;
+        std::size_t weight;  // index of its weight in the parameter list; the bias follows
     };
 
     static Real* data(vector& v) { return Backend::data(v); }
     static const Real* data(const vector& v) { return Backend::data(v); }
     bool fourier() const { return host_.config().embedding == embedding_kind::gaussian_fourier; }
-    static std::string name(std::size_t i, const char* what) { return "layers." + std::to_string(i) + "." + what; }
-
-    static std::span<const Real> values_of(const parameter_list<Real>& list, const std::string& key) {
-        const parameter<Real>* p = list.find(key);
-        sgm::detail::require(p != nullptr, "backend_mlp: the host mlp has no parameter '", key, "'");
-        return {p->value.data(), p->value.size()};
-    }
-    static void store(const parameter_list<Real>& list, const std::string& key, const std::vector<Real>& grad) {
-        parameter<Real>* p = list.find(key);
-        sgm::detail::require(p != nullptr && p->grad.size() == grad.size(), "backend_mlp: the host mlp's '", key,
-                             "' does not match the backend's");
-        p->grad = grad;
-    }
+    // The Fourier embedding's frequencies come first in the list when present.
+    std::size_t first_layer_tensor() const { return fourier() ? 1 : 0; }
 
     void dense_forward(const layer& l, const Real* x, Real* y, std::size_t n) const {
-        be_.for_each_index(n * l.out, kernels::dense_forward<Real>{x, data(l.weight), data(l.bias), y, l.in, l.out});
+        be_.for_each_index(n * l.out, kernels::dense_forward<Real>{x, params_.value(l.weight),
+                                                                   params_.value(l.weight + 1), y, l.in, l.out});
     }
 
-    void dense_backward(layer& l, const Real* x, const Real* dy, Real* dx, std::size_t n, gradients g) const {
+    void dense_backward(const layer& l, const Real* x, const Real* dy, Real* dx, std::size_t n, gradients g) {
         if (dx != nullptr)
-            be_.for_each_index(n * l.in, kernels::dense_input_grad<Real>{dy, data(l.weight), dx, l.in, l.out});
+            be_.for_each_index(n * l.in, kernels::dense_input_grad<Real>{dy, params_.value(l.weight), dx, l.in, l.out});
         if (!wants_parameter_grads(g)) return;
-        be_.for_each_index(l.out * l.in, kernels::dense_weight_grad<Real>{dy, x, data(l.weight_grad), l.in, l.out, n});
-        be_.for_each_index(l.out, kernels::dense_bias_grad<Real>{dy, data(l.bias_grad), l.out, n});
+        be_.for_each_index(l.out * l.in,
+                           kernels::dense_weight_grad<Real>{dy, x, params_.grad(l.weight), l.in, l.out, n});
+        be_.for_each_index(l.out, kernels::dense_bias_grad<Real>{dy, params_.grad(l.weight + 1), l.out, n});
     }
 
     void grow(std::size_t n) {
@@ -186,10 +153,11 @@ private:
     }
 
     mlp<Real> host_;
+    backend_parameters<Backend> params_;
     Backend be_;
     double log_step_ = 0;
     std::vector<layer> layers_;
-    vector frequencies_, input_, grad_input_, grad_pre_, grad_post_;
+    vector input_, grad_input_, grad_pre_, grad_post_;
     std::vector<vector> pre_, post_;
     std::size_t capacity_ = 0, batch_ = 0;
 };

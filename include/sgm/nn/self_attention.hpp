@@ -70,6 +70,8 @@ public:
     [[nodiscard]] std::size_t channels() const { return c_; }
     [[nodiscard]] std::size_t positions() const { return p_; }
     [[nodiscard]] std::size_t groups() const { return g_; }
+    [[nodiscard]] double eps() const { return eps_; }
+    [[nodiscard]] Real output_scale() const { return out_scale_; }  // 1, or 1/√2 with skip_rescale
     [[nodiscard]] std::size_t input_size() const { return c_ * p_; }
     [[nodiscard]] std::size_t output_size() const { return c_ * p_; }
 

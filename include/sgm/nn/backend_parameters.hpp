@@ -1,0 +1,69 @@
+#pragma once
+// sgm::nn::backend_parameters — a copy of a host parameter list in a backend's
+// memory: one value vector and one gradient vector per tensor, in list order
+// and with the same names. Backend layers read their weights from it and
+// accumulate their gradients into it; upload() and copy_gradients_to() move
+// values between it and the host list (checkpoints stay on the host).
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../error.hpp"
+#include "kernels/dense.hpp"
+#include "parameter.hpp"
+
+namespace sgm::nn {
+
+template <class Backend>
+class backend_parameters {
+public:
+    using value_type = typename Backend::value_type;
+    using vector = typename Backend::vector;
+
+    backend_parameters(const parameter_list<value_type>& host, Backend be = Backend{}) : be_(std::move(be)) {
+        for (const auto& e : host) tensors_.push_back({e.name, be_.make_vector(e.tensor->size()),
+                                                       be_.make_vector(e.tensor->size())});
+        upload(host);
+    }
+
+    [[nodiscard]] std::size_t size() const { return tensors_.size(); }
+    [[nodiscard]] const value_type* value(std::size_t i) const { return Backend::data(tensors_[i].value); }
+    [[nodiscard]] value_type* grad(std::size_t i) { return Backend::data(tensors_[i].grad); }
+
+    // Copies the host list's values (same names, same sizes) to the backend.
+    void upload(const parameter_list<value_type>& host) {
+        for (auto& t : tensors_) {
+            const parameter<value_type>* p = matching(host, t);
+            be_.copy_from_host({p->value.data(), p->value.size()}, t.value);
+        }
+    }
+
+    // Writes the accumulated gradients into the host list's grads.
+    void copy_gradients_to(const parameter_list<value_type>& host) const {
+        for (const auto& t : tensors_) matching(host, t)->grad = be_.to_host(t.grad);
+    }
+
+    void zero_grad() {
+        for (auto& t : tensors_) be_.for_each_index(t.grad.size(), kernels::zero_fill<value_type>{Backend::data(t.grad)});
+    }
+
+private:
+    struct tensor {
+        std::string name;
+        vector value, grad;
+    };
+
+    static parameter<value_type>* matching(const parameter_list<value_type>& host, const tensor& t) {
+        parameter<value_type>* p = host.find(t.name);
+        sgm::detail::require(p != nullptr, "backend_parameters: the host list has no tensor '", t.name, "'");
+        sgm::detail::require(p->size() == t.value.size(), "backend_parameters: tensor '", t.name, "' has ",
+                             p->size(), " values on the host, ", t.value.size(), " on the backend");
+        return p;
+    }
+
+    Backend be_;
+    std::vector<tensor> tensors_;
+};
+
+}  // namespace sgm::nn
