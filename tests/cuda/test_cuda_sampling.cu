@@ -3,6 +3,7 @@
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/backend_self_attention.hpp>
 #include <sgm/nn/conv2d.hpp>
 #include <sgm/nn/init.hpp>
 #include <sgm/nn/kernels/conv2d.hpp>
@@ -217,6 +218,44 @@ std::vector<Real> convolution() {
     return y;
 }
 
+// The self-attention block on the GPU against the host block: 64 channels at
+// 7×7, as in the U-Net's lowest level; output, input and parameter gradients.
+template <class Backend>
+std::vector<Real> attention() {
+    const std::size_t n = 32;
+    sgm::nn::self_attention<Real> host(64, 7, 7, 0, 1e-6, true);
+    sgm::nn::parameter_list<Real> list;
+    host.collect(list, "");
+    sgm::nn::initialize(list, 5);
+    for (std::size_t i = 0; i < list.find("out.weight")->size(); ++i)
+        list.find("out.weight")->value[i] = 0.1 * std::sin(0.61 * double(i));
+    std::vector<Real> x(n * host.input_size()), dy(x.size()), y(x.size()), dx(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = 1 + 2 * std::sin(0.23 * double(i));
+        dy[i] = std::cos(0.71 * double(i));
+    }
+    if constexpr (std::is_same_v<Backend, gpu>) {
+        const gpu be;
+        sgm::nn::backend_self_attention<gpu> block(host);
+        gpu::vector xv, dyv;
+        be.copy_from_host(x, xv);
+        be.copy_from_host(dy, dyv);
+        auto yv = be.make_vector(x.size()), dxv = be.make_vector(x.size());
+        block.forward(gpu::data(xv), gpu::data(yv), n);
+        block.backward(gpu::data(dyv), gpu::data(dxv), n, sgm::nn::gradients::parameters_and_input);
+        block.parameters().copy_gradients_to(list);
+        y = be.to_host(yv);
+        dx = be.to_host(dxv);
+    } else {
+        const sgm::nn::cpu_context ctx(1);
+        host.forward(ctx, x.data(), y.data(), n);
+        host.backward(ctx, dy.data(), dx.data(), n, sgm::nn::gradients::parameters_and_input);
+    }
+    y.insert(y.end(), dx.begin(), dx.end());
+    for (const auto& e : list) y.insert(y.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+    return y;
+}
+
 }  // namespace
 
 int main() {
@@ -229,7 +268,8 @@ int main() {
     const char* names[] = {"euler_maruyama + langevin", "ancestral + annealed_langevin", "ode rk45",
                            "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
                            "inpainting pc", "colorization pc", "mlp forward and backward",
-                           "mlp score network, pc", "mlp score network, likelihood", "conv2d kernels"};
+                           "mlp score network, pc", "mlp score network, likelihood", "conv2d kernels",
+                           "self-attention block"};
     auto run = [](auto backend, int which) {
         using Backend = decltype(backend);
         const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
@@ -238,7 +278,7 @@ int main() {
                : which < 8 ? control<Backend>(which - 5)
                            : network<Backend>(which - 8);
     };
-    for (int which = 0; which < 12; ++which) {
+    for (int which = 0; which < 13; ++which) {
         const auto a = run(gpu{}, which);
         const auto b = run(cpu{}, which);
         double worst = 0;
