@@ -4,14 +4,15 @@
 // gives bit-identical numbers; and as a score model it samples and computes
 // log-likelihoods as the host network does. The CUDA test runs the same
 // comparisons on a GPU. The convolution, group-norm and upsampling kernels
-// (for a backend U-Net) and the backend self-attention block are checked the
-// same way against the host layers.
+// (for a backend U-Net) and the backend self-attention and residual blocks are
+// checked the same way against the host layers.
 #include <catch2/catch.hpp>
 
 #include <sgm/backend/serial.hpp>
 #include <sgm/backend/tbb.hpp>
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/backend_residual_block.hpp>
 #include <sgm/nn/backend_self_attention.hpp>
 #include <sgm/nn/conv2d.hpp>
 #include <sgm/nn/group_norm.hpp>
@@ -361,6 +362,65 @@ TEST_CASE("backend_self_attention computes the host block's forward and gradient
             block.parameters().copy_gradients_to(grads);
             pass_result r{be.to_host(y), be.to_host(dx), {}};
             for (const auto& e : grads) r.grads.insert(r.grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+            return r;
+        };
+        const pass_result serial = run(sgm::serial_backend<double>{});
+        require_close(expected.y, serial.y);
+        require_close(expected.dx, serial.dx);
+        require_close(expected.grads, serial.grads);
+        const pass_result thrust = run(sgm::thrust_backend<double, sgm::thrust_tbb>{});
+        REQUIRE(thrust.y == serial.y);
+        REQUIRE(thrust.dx == serial.dx);
+        REQUIRE(thrust.grads == serial.grads);
+    }
+}
+
+TEST_CASE("backend_residual_block computes the host block's forward and gradients on every CPU backend",
+          "[backend][nn]") {
+    const std::size_t n = 3, embedding = 6;
+    const sgm::nn::cpu_context ctx(1);
+    // Same channels (identity skip) and a channel change (1×1 skip); dropout is
+    // set but the passes are in evaluation mode, where it is the identity.
+    for (const auto& [in, out] : {std::pair<std::size_t, std::size_t>{8, 8}, {4, 8}}) {
+        INFO("channels " << in << " -> " << out);
+        sgm::nn::residual_block<double> host({in, out, 5, 6, embedding, 0.1, 0});
+        sgm::nn::parameter_list<double> list;
+        host.collect(list, "block");
+        sgm::nn::initialize(list, 9);
+        // conv₁ starts near zero, which would hide everything behind it.
+        auto& conv1 = list.find("block.conv1.weight")->value;
+        conv1 = wave(conv1.size(), 0.37, 0.5);
+        for (double& v : conv1) v *= 0.2;
+        auto x = wave(n * host.input_size(), 0.19, 0.3);
+        for (double& v : x) v = 0.5 + 1.5 * v;
+        const auto e = wave(n * embedding, 0.87, 0.1), dy = wave(n * host.output_size(), 0.57, 0.6);
+        pass_result expected{std::vector<double>(dy.size()), std::vector<double>(x.size()), {}};
+        std::vector<double> de_expected(e.size(), 0.25);
+        host.forward(ctx, x.data(), e.data(), expected.y.data(), n, sgm::nn::pass_mode{});
+        host.backward(ctx, dy.data(), expected.dx.data(), de_expected.data(), n, gradients::parameters_and_input);
+        for (const auto& entry : list)
+            expected.grads.insert(expected.grads.end(), entry.tensor->grad.begin(), entry.tensor->grad.end());
+        expected.grads.insert(expected.grads.end(), de_expected.begin(), de_expected.end());
+
+        const auto run = [&](auto be) {
+            using Backend = decltype(be);
+            sgm::nn::backend_residual_block<Backend> block(host);
+            typename Backend::vector xv, ev, dyv, de;
+            be.copy_from_host(x, xv);
+            be.copy_from_host(e, ev);
+            be.copy_from_host(dy, dyv);
+            be.copy_from_host(std::vector<double>(e.size(), 0.25), de);  // backward adds into de
+            auto y = be.make_vector(dy.size()), dx = be.make_vector(x.size());
+            block.forward(Backend::data(xv), Backend::data(ev), Backend::data(y), n);
+            block.backward(Backend::data(dyv), Backend::data(dx), Backend::data(de), n, gradients::parameters_and_input);
+            sgm::nn::residual_block<double> copy = host;
+            sgm::nn::parameter_list<double> grads;
+            copy.collect(grads, "block");
+            block.parameters().copy_gradients_to(grads);
+            pass_result r{be.to_host(y), be.to_host(dx), {}};
+            for (const auto& entry : grads) r.grads.insert(r.grads.end(), entry.tensor->grad.begin(), entry.tensor->grad.end());
+            const auto de_host = be.to_host(de);
+            r.grads.insert(r.grads.end(), de_host.begin(), de_host.end());
             return r;
         };
         const pass_result serial = run(sgm::serial_backend<double>{});

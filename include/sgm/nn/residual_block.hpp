@@ -59,6 +59,7 @@ public:
             skip_.emplace(conv2d_shape{s.in_channels, s.out_channels, s.height, s.width, 1, 1, 0});
     }
 
+    [[nodiscard]] const residual_block_shape& shape() const { return s_; }
     [[nodiscard]] std::size_t input_size() const { return s_.in_channels * s_.height * s_.width; }
     [[nodiscard]] std::size_t output_size() const { return s_.out_channels * s_.height * s_.width; }
 

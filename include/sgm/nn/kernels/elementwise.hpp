@@ -36,4 +36,27 @@ struct scale_copy {
     SGM_HOST_DEVICE void operator()(std::size_t i) const { out[i] = a[i] * scale; }
 };
 
+// x[k, p] += shift[k] over planes k of `plane` values: a per-(sample, channel)
+// shift, as the residual block adds its time-embedding projection.
+template <class Real>
+struct add_plane_shift {
+    Real* x;
+    const Real* shift;
+    std::size_t plane;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const { x[i] += shift[i / plane]; }
+};
+
+// out[k] = Σ_p x[k, p]: the gradient of a per-plane shift; index k.
+template <class Real>
+struct plane_sums {
+    const Real* x;
+    Real* out;
+    std::size_t plane;
+    SGM_HOST_DEVICE void operator()(std::size_t k) const {
+        Real acc = 0;
+        for (std::size_t p = 0; p < plane; ++p) acc += x[k * plane + p];
+        out[k] = acc;
+    }
+};
+
 }  // namespace sgm::nn::kernels
