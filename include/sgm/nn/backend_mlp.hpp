@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "backend_layer_ops.hpp"
 #include "backend_parameters.hpp"
-#include "kernels/dense.hpp"
 #include "kernels/embed_input.hpp"
 #include "kernels/silu.hpp"
 #include "layer.hpp"
@@ -122,17 +122,11 @@ private:
     std::size_t first_layer_tensor() const { return fourier() ? 1 : 0; }
 
     void dense_forward(const layer& l, const Real* x, Real* y, std::size_t n) const {
-        be_.for_each_index(n * l.out, kernels::dense_forward<Real>{x, params_.value(l.weight),
-                                                                   params_.value(l.weight + 1), y, l.in, l.out});
+        backend_ops::dense_forward(be_, params_, l.weight, l.in, l.out, x, y, n);
     }
 
     void dense_backward(const layer& l, const Real* x, const Real* dy, Real* dx, std::size_t n, gradients g) {
-        if (dx != nullptr)
-            be_.for_each_index(n * l.in, kernels::dense_input_grad<Real>{dy, params_.value(l.weight), dx, l.in, l.out});
-        if (!wants_parameter_grads(g)) return;
-        be_.for_each_index(l.out * l.in,
-                           kernels::dense_weight_grad<Real>{dy, x, params_.grad(l.weight), l.in, l.out, n});
-        be_.for_each_index(l.out, kernels::dense_bias_grad<Real>{dy, params_.grad(l.weight + 1), l.out, n});
+        backend_ops::dense_backward(be_, params_, l.weight, l.in, l.out, dy, x, dx, n, wants_parameter_grads(g));
     }
 
     void grow(std::size_t n) {

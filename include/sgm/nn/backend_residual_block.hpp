@@ -7,20 +7,20 @@
 //   y = (skip(x) + h) / √2                     skip = x, or a 1×1 conv
 //
 // Built from a host residual_block, whose tensor names it keeps (collected
-// under the prefix "block"). Training with dropout needs the host block.
+// under the given prefix, as the host network names them). Training with
+// dropout needs the host block.
 // forward(x, e, y, n); backward(dy, dx, de, n, g) adds dL/de into de, since one
 // embedding feeds every block.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <string>
 
 #include "../error.hpp"
+#include "backend_layer_ops.hpp"
 #include "backend_parameters.hpp"
-#include "kernels/conv2d.hpp"
-#include "kernels/dense.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/group_norm.hpp"
 #include "kernels/silu.hpp"
 #include "layer.hpp"
 #include "residual_block.hpp"
@@ -33,8 +33,9 @@ public:
     using value_type = typename Backend::value_type;
     using Real = value_type;
 
-    explicit backend_residual_block(residual_block<Real>& host, Backend be = Backend{})
-        : s_(host.shape()), params_(collected(host), be), be_(std::move(be)) {}
+    explicit backend_residual_block(residual_block<Real>& host, const std::string& prefix = "block",
+                                    Backend be = Backend{})
+        : s_(host.shape()), params_(collected(host, prefix), be), be_(std::move(be)) {}
 
     [[nodiscard]] std::size_t input_size() const { return s_.in_channels * plane(); }
     [[nodiscard]] std::size_t output_size() const { return s_.out_channels * plane(); }
@@ -47,22 +48,17 @@ public:
         embedding_ = e;
         batch_ = n;
         const std::size_t in = n * input_size(), out = n * output_size();
-        normalize(x, d(stats0_), norm0_weight, norm(s_.in_channels), d(a_), n);
+        backend_ops::norm_forward(be_, params_, norm0_weight, norm(s_.in_channels), x, d(stats0_), d(a_), n);
         be_.for_each_index(in, kernels::silu_forward<Real>{d(a_), d(b_)});
-        be_.for_each_index(out, kernels::conv2d_forward<Real>{d(b_), params_.value(conv0_weight),
-                                                              params_.value(conv0_weight + 1), d(h_), conv0()});
-        be_.for_each_index(n * s_.out_channels,
-                           kernels::dense_forward<Real>{e, params_.value(embed_weight), params_.value(embed_weight + 1),
-                                                        d(projected_), s_.embedding_size, s_.out_channels});
+        backend_ops::conv_forward(be_, params_, conv0_weight, conv0(), d(b_), d(h_), n);
+        backend_ops::dense_forward(be_, params_, embed_weight, s_.embedding_size, s_.out_channels, e, d(projected_), n);
         be_.for_each_index(out, kernels::add_plane_shift<Real>{d(h_), d(projected_), plane()});
-        normalize(d(h_), d(stats1_), norm1_weight, norm(s_.out_channels), d(d_), n);
+        backend_ops::norm_forward(be_, params_, norm1_weight, norm(s_.out_channels), d(h_), d(stats1_), d(d_), n);
         be_.for_each_index(out, kernels::silu_forward<Real>{d(d_), d(f_)});
-        be_.for_each_index(out, kernels::conv2d_forward<Real>{d(f_), params_.value(conv1_weight),
-                                                              params_.value(conv1_weight + 1), y, conv1()});
+        backend_ops::conv_forward(be_, params_, conv1_weight, conv1(), d(f_), y, n);
         const Real* skip = x;
         if (has_skip()) {
-            be_.for_each_index(out, kernels::conv2d_forward<Real>{x, params_.value(skip_weight),
-                                                                  params_.value(skip_weight + 1), d(skipped_), skip_conv()});
+            backend_ops::conv_forward(be_, params_, skip_weight, skip_conv(), x, d(skipped_), n);
             skip = d(skipped_);
         }
         be_.for_each_index(out, kernels::add_scaled<Real>{y, skip, y, root_half()});
@@ -76,31 +72,27 @@ public:
         const std::size_t in = n * input_size(), out = n * output_size();
         be_.for_each_index(out, kernels::scale_copy<Real>{dy, d(dscaled_), root_half()});
         // conv₁, SiLU, GN₁: dL/dh into grad_out_a_.
-        conv_backward(d(dscaled_), d(f_), conv1_weight, conv1(), d(grad_out_a_), n, params);
+        backend_ops::conv_backward(be_, params_, conv1_weight, conv1(), d(dscaled_), d(f_), d(grad_out_a_), n, params);
         be_.for_each_index(out, kernels::silu_backward<Real>{d(d_), d(grad_out_a_), d(grad_out_b_)});
-        normalize_backward(d(h_), d(grad_out_b_), d(stats1_), norm1_weight, norm(s_.out_channels), d(grad_out_a_), n,
-                           params);
+        backend_ops::norm_backward(be_, params_, norm1_weight, norm(s_.out_channels), d(h_), d(grad_out_b_),
+                                   d(stats1_), d(sums_), d(grad_out_a_), n, params);
         // The embedding's projection.
+        const std::size_t e = s_.embedding_size;
         be_.for_each_index(n * s_.out_channels, kernels::plane_sums<Real>{d(grad_out_a_), d(dprojected_), plane()});
-        const std::size_t e = s_.embedding_size, c = s_.out_channels;
-        be_.for_each_index(n * e, kernels::dense_input_grad<Real>{d(dprojected_), params_.value(embed_weight),
-                                                                  d(de_local_), e, c});
+        backend_ops::dense_backward(be_, params_, embed_weight, e, s_.out_channels, d(dprojected_), embedding_,
+                                    d(de_local_), n, params);
         be_.for_each_index(n * e, kernels::scale_add<Real>{d(de_local_), de, de, Real(1)});
-        if (params) {
-            be_.for_each_index(c * e, kernels::dense_weight_grad<Real>{d(dprojected_), embedding_,
-                                                                       params_.grad(embed_weight), e, c, n});
-            be_.for_each_index(c, kernels::dense_bias_grad<Real>{d(dprojected_), params_.grad(embed_weight + 1), c, n});
-        }
         // conv₀, SiLU, GN₀.
-        conv_backward(d(grad_out_a_), d(b_), conv0_weight, conv0(), d(grad_in_a_), n, params);
+        backend_ops::conv_backward(be_, params_, conv0_weight, conv0(), d(grad_out_a_), d(b_), d(grad_in_a_), n,
+                                   params);
         be_.for_each_index(in, kernels::silu_backward<Real>{d(a_), d(grad_in_a_), d(grad_in_b_)});
-        normalize_backward(input_, d(grad_in_b_), d(stats0_), norm0_weight, norm(s_.in_channels),
-                           dx == nullptr ? nullptr : d(grad_in_a_), n, params);
+        backend_ops::norm_backward(be_, params_, norm0_weight, norm(s_.in_channels), input_, d(grad_in_b_),
+                                   d(stats0_), d(sums_), dx == nullptr ? nullptr : d(grad_in_a_), n, params);
         // The skip path joins dx.
         const Real* skip_grad = d(dscaled_);
         if (has_skip()) {
-            conv_backward(d(dscaled_), input_, skip_weight, skip_conv(), dx == nullptr ? nullptr : d(grad_in_b_), n,
-                          params);
+            backend_ops::conv_backward(be_, params_, skip_weight, skip_conv(), d(dscaled_), input_,
+                                       dx == nullptr ? nullptr : d(grad_in_b_), n, params);
             skip_grad = d(grad_in_b_);
         }
         if (dx != nullptr) be_.for_each_index(in, kernels::scale_add<Real>{d(grad_in_a_), skip_grad, dx, Real(1)});
@@ -111,9 +103,9 @@ private:
     enum : std::size_t { norm0_weight = 0, conv0_weight = 2, embed_weight = 4, norm1_weight = 6, conv1_weight = 8,
                          skip_weight = 10 };
 
-    static parameter_list<Real> collected(residual_block<Real>& host) {
+    static parameter_list<Real> collected(residual_block<Real>& host, const std::string& prefix) {
         parameter_list<Real> list;
-        host.collect(list, "block");
+        host.collect(list, prefix);
         return list;
     }
     static Real* d(typename Backend::vector& v) { return Backend::data(v); }
@@ -132,38 +124,6 @@ private:
     }
     [[nodiscard]] kernels::conv_geometry skip_conv() const {
         return {s_.in_channels, s_.out_channels, s_.height, s_.width, 1, 1, 0};
-    }
-
-    void normalize(const Real* x, Real* stats, std::size_t weight, const kernels::norm_geometry& g, Real* y,
-                   std::size_t n) {
-        be_.for_each_index(n * g.groups, kernels::group_norm_stats<Real>{x, stats, g, 1e-6});
-        be_.for_each_index(n * g.channels * g.spatial,
-                           kernels::group_norm_forward<Real>{x, stats, params_.value(weight),
-                                                             params_.value(weight + 1), y, g});
-    }
-
-    // dy → dx (skipped when null) and the γ, β gradients when params.
-    void normalize_backward(const Real* x, const Real* dy, const Real* stats, std::size_t weight,
-                            const kernels::norm_geometry& g, Real* dx, std::size_t n, bool params) {
-        be_.for_each_index(n * g.channels, kernels::group_norm_channel_sums<Real>{x, dy, stats, d(sums_), g});
-        if (params)
-            be_.for_each_index(g.channels, kernels::group_norm_parameter_grad<Real>{
-                                               d(sums_), params_.grad(weight), params_.grad(weight + 1), g.channels, n});
-        if (dx != nullptr)
-            be_.for_each_index(n * g.channels * g.spatial, kernels::group_norm_input_grad<Real>{
-                                                               x, dy, stats, d(sums_), params_.value(weight), dx, g});
-    }
-
-    // A convolution's backward: dx (skipped when null) and its parameter gradients when params.
-    void conv_backward(const Real* dy, const Real* x, std::size_t weight, const kernels::conv_geometry& g, Real* dx,
-                       std::size_t n, bool params) {
-        if (dx != nullptr)
-            be_.for_each_index(n * g.in_channels * g.height * g.width,
-                               kernels::conv2d_input_grad<Real>{dy, params_.value(weight), dx, g});
-        if (!params) return;
-        be_.for_each_index(g.out_channels * g.in_channels * g.kernel * g.kernel,
-                           kernels::conv2d_weight_grad<Real>{dy, x, params_.grad(weight), g, n});
-        be_.for_each_index(g.out_channels, kernels::conv2d_bias_grad<Real>{dy, params_.grad(weight + 1), g, n});
     }
 
     void grow(std::size_t n) {

@@ -2,7 +2,8 @@
 // sgm::nn::backend_self_attention — the self-attention block of
 // self_attention.hpp (GroupNorm, 1×1 q/k/v projections, softmax attention over
 // the H·W positions, output projection, residual) with its weights and loops on
-// a backend. Built from a host self_attention, whose parameter names it keeps.
+// a backend. Built from a host self_attention, whose parameter names it keeps
+// (collected under the given prefix, as the host network names them).
 // Follows the layer conventions (layer.hpp) with backend pointers and no
 // context argument: forward(x, y, n), backward(dy, dx, n, g).
 
@@ -11,11 +12,10 @@
 #include <string>
 
 #include "../error.hpp"
+#include "backend_layer_ops.hpp"
 #include "backend_parameters.hpp"
 #include "kernels/attention.hpp"
-#include "kernels/conv2d.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/group_norm.hpp"
 #include "layer.hpp"
 #include "self_attention.hpp"
 
@@ -27,9 +27,9 @@ public:
     using value_type = typename Backend::value_type;
     using Real = value_type;
 
-    explicit backend_self_attention(self_attention<Real>& host, Backend be = Backend{})
+    explicit backend_self_attention(self_attention<Real>& host, const std::string& prefix = "", Backend be = Backend{})
         : c_(host.channels()), p_(host.positions()), g_(host.groups()), eps_(host.eps()),
-          out_scale_(host.output_scale()), params_(collected(host), be), be_(std::move(be)) {}
+          out_scale_(host.output_scale()), params_(collected(host, prefix), be), be_(std::move(be)) {}
 
     [[nodiscard]] std::size_t input_size() const { return c_ * p_; }
     [[nodiscard]] std::size_t output_size() const { return c_ * p_; }
@@ -40,18 +40,13 @@ public:
         input_ = x;
         batch_ = n;
         const std::size_t values = n * c_ * p_;
-        be_.for_each_index(n * g_, kernels::group_norm_stats<Real>{x, d(stats_), norm(), eps_});
-        be_.for_each_index(values, kernels::group_norm_forward<Real>{x, d(stats_), params_.value(norm_weight),
-                                                                     params_.value(norm_bias), d(h_in_), norm()});
+        backend_ops::norm_forward(be_, params_, norm_weight, norm(), x, d(stats_), d(h_in_), n, eps_);
         for (std::size_t t = 0; t < 3; ++t)
-            be_.for_each_index(values, kernels::conv2d_forward<Real>{d(h_in_), params_.value(q_weight + 2 * t),
-                                                                     params_.value(q_bias + 2 * t), d(qkv_[t]),
-                                                                     pointwise()});
+            backend_ops::conv_forward(be_, params_, q_weight + 2 * t, pointwise(), d(h_in_), d(qkv_[t]), n);
         be_.for_each_index(n * p_, kernels::attention_softmax<Real>{d(qkv_[0]), d(qkv_[1]), d(attention_), geometry(),
                                                                     scale()});
         be_.for_each_index(values, kernels::attention_mix<Real>{d(attention_), d(qkv_[2]), d(mixed_), geometry()});
-        be_.for_each_index(values, kernels::conv2d_forward<Real>{d(mixed_), params_.value(out_weight),
-                                                                 params_.value(out_bias), d(work_[0]), pointwise()});
+        backend_ops::conv_forward(be_, params_, out_weight, pointwise(), d(mixed_), d(work_[0]), n);
         be_.for_each_index(values, kernels::add_scaled<Real>{x, d(work_[0]), y, out_scale_});
     }
 
@@ -64,9 +59,7 @@ public:
         Real* d_out = d(work_[0]);
         Real* d_mixed = d(work_[1]);
         be_.for_each_index(values, kernels::scale_copy<Real>{dy, d_out, out_scale_});
-        if (params) conv_parameter_grads(d_out, d(mixed_), out_weight, n);
-        be_.for_each_index(values, kernels::conv2d_input_grad<Real>{d_out, params_.value(out_weight), d_mixed,
-                                                                    pointwise()});
+        backend_ops::conv_backward(be_, params_, out_weight, pointwise(), d_out, d(mixed_), d_mixed, n, params);
         // Through the attention: dv, dS, then dq and dk.
         be_.for_each_index(values, kernels::attention_value_grad<Real>{d(attention_), d_mixed, d(d_qkv_[2]),
                                                                        geometry()});
@@ -79,19 +72,14 @@ public:
         // Through the projections: dH = W_qᵀ dq + W_kᵀ dk + W_vᵀ dv.
         Real* d_h = d(work_[0]);
         for (std::size_t t = 0; t < 3; ++t) {
-            if (params) conv_parameter_grads(d(d_qkv_[t]), d(h_in_), q_weight + 2 * t, n);
-            be_.for_each_index(values, kernels::conv2d_input_grad<Real>{d(d_qkv_[t]), params_.value(q_weight + 2 * t),
-                                                                        t == 0 ? d_h : d_mixed, pointwise()});
+            backend_ops::conv_backward(be_, params_, q_weight + 2 * t, pointwise(), d(d_qkv_[t]), d(h_in_),
+                                       t == 0 ? d_h : d_mixed, n, params);
             if (t > 0) be_.for_each_index(values, kernels::scale_add<Real>{d_h, d_mixed, d_h, Real(1)});
         }
         // Through the group norm, then join the residual's gradient.
-        be_.for_each_index(n * c_, kernels::group_norm_channel_sums<Real>{input_, d_h, d(stats_), d(sums_), norm()});
-        if (params)
-            be_.for_each_index(c_, kernels::group_norm_parameter_grad<Real>{d(sums_), params_.grad(norm_weight),
-                                                                            params_.grad(norm_bias), c_, n});
+        backend_ops::norm_backward(be_, params_, norm_weight, norm(), input_, d_h, d(stats_), d(sums_),
+                                   dx == nullptr ? nullptr : d_mixed, n, params);
         if (dx == nullptr) return;
-        be_.for_each_index(values, kernels::group_norm_input_grad<Real>{input_, d_h, d(stats_), d(sums_),
-                                                                        params_.value(norm_weight), d_mixed, norm()});
         be_.for_each_index(values, kernels::scale_add<Real>{dy, d_mixed, dx, out_scale_});
     }
 
@@ -100,9 +88,9 @@ private:
     enum : std::size_t { norm_weight, norm_bias, q_weight, q_bias, k_weight, k_bias, v_weight, v_bias, out_weight,
                          out_bias };
 
-    static parameter_list<Real> collected(self_attention<Real>& host) {
+    static parameter_list<Real> collected(self_attention<Real>& host, const std::string& prefix) {
         parameter_list<Real> list;
-        host.collect(list, "");
+        host.collect(list, prefix);
         return list;
     }
     static Real* d(typename Backend::vector& v) { return Backend::data(v); }
@@ -112,11 +100,6 @@ private:
     [[nodiscard]] kernels::conv_geometry pointwise() const { return {c_, c_, p_, 1, 1, 1, 0}; }
     [[nodiscard]] kernels::attention_geometry geometry() const { return {c_, p_}; }
     [[nodiscard]] Real scale() const { return Real(1 / std::sqrt(static_cast<double>(c_))); }
-
-    void conv_parameter_grads(const Real* dy, const Real* x, std::size_t weight, std::size_t n) {
-        be_.for_each_index(c_ * c_, kernels::conv2d_weight_grad<Real>{dy, x, params_.grad(weight), pointwise(), n});
-        be_.for_each_index(c_, kernels::conv2d_bias_grad<Real>{dy, params_.grad(weight + 1), pointwise(), n});
-    }
 
     void grow(std::size_t n) {
         if (n <= capacity_) return;

@@ -136,7 +136,8 @@ public:
         }
     }
 
-private:
+    // The network's parts, for code that mirrors it on another backend
+    // (backend_unet). Changing their shapes breaks the network.
     // One step of the U-Net: an optional skip concatenation in front, then one of
     // resblock (+ optional attention), a stride-2 conv, or upsample + conv.
     struct stage {
@@ -152,8 +153,18 @@ private:
         bool is_skip_source = false;
     };
 
+    [[nodiscard]] std::vector<stage>& down_stages() { return down_; }
+    [[nodiscard]] std::vector<stage>& middle_stages() { return middle_; }
+    [[nodiscard]] std::vector<stage>& up_stages() { return up_; }
+    [[nodiscard]] time_embedding<Real>& time_embedding_layer() { return embedding_; }
+    [[nodiscard]] dense<Real>& time_dense0() { return embed0_; }
+    [[nodiscard]] dense<Real>& time_dense1() { return embed1_; }
+    [[nodiscard]] conv2d<Real>& conv_in() { return conv_in_; }
+    [[nodiscard]] group_norm<Real>& norm_out() { return norm_out_; }
+    [[nodiscard]] conv2d<Real>& conv_out() { return conv_out_; }
     [[nodiscard]] std::size_t embed_size() const { return 4 * config_.base_channels; }
 
+private:
     void build() {
         const auto& c = config_;
         sgm::detail::require(c.channels > 0 && c.height > 0 && c.width > 0, "unet: image shape ", c.channels, "×",

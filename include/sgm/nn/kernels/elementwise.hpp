@@ -59,4 +59,34 @@ struct plane_sums {
     }
 };
 
+// Per sample, [main | skip] side by side: out[b] = (main[b], skip[b]) with a
+// and s values each; index b·(a + s) + k.
+template <class Real>
+struct concat_samples {
+    const Real* main;
+    const Real* skip;
+    Real* out;
+    std::size_t a, s;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t b = i / (a + s), k = i % (a + s);
+        out[i] = k < a ? main[b * a + k] : skip[b * s + k - a];
+    }
+};
+
+// The inverse: splits in[b] = (main[b], skip[b]) into its two parts.
+template <class Real>
+struct split_samples {
+    const Real* in;
+    Real* main;
+    Real* skip;
+    std::size_t a, s;
+    SGM_HOST_DEVICE void operator()(std::size_t i) const {
+        const std::size_t b = i / (a + s), k = i % (a + s);
+        if (k < a)
+            main[b * a + k] = in[i];
+        else
+            skip[b * s + k - a] = in[i];
+    }
+};
+
 }  // namespace sgm::nn::kernels
