@@ -4,8 +4,8 @@
 // gives bit-identical numbers; and as a score model it samples and computes
 // log-likelihoods as the host network does. The CUDA test runs the same
 // comparisons on a GPU. The convolution, group-norm and upsampling kernels
-// (for a backend U-Net) and the backend self-attention and residual blocks are
-// checked the same way against the host layers.
+// and the backend self-attention and residual blocks are checked the same way
+// against the host layers, and backend_unet against the host unet.
 #include <catch2/catch.hpp>
 
 #include <sgm/backend/serial.hpp>
@@ -14,6 +14,7 @@
 #include <sgm/nn/backend_mlp.hpp>
 #include <sgm/nn/backend_residual_block.hpp>
 #include <sgm/nn/backend_self_attention.hpp>
+#include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/conv2d.hpp>
 #include <sgm/nn/group_norm.hpp>
 #include <sgm/nn/upsample.hpp>
@@ -432,4 +433,96 @@ TEST_CASE("backend_residual_block computes the host block's forward and gradient
         REQUIRE(thrust.dx == serial.dx);
         REQUIRE(thrust.grads == serial.grads);
     }
+}
+
+namespace {
+
+// A small U-Net (8×8, two levels, attention at 4×4) whose near-zero-initialized
+// tensors (conv₁, attention and output projections) get real values, so that
+// every path carries gradient.
+sgm::nn::unet<double> small_unet(sgm::nn::embedding_kind embedding) {
+    sgm::nn::unet_config c;
+    c.channels = 2;
+    c.height = c.width = 8;
+    c.base_channels = 8;
+    c.multipliers = {1, 2};
+    c.blocks_per_level = 1;
+    c.attention_resolutions = {4};
+    c.embedding = embedding;
+    c.seed = 3;
+    sgm::nn::unet<double> net(c);
+    std::size_t k = 0;
+    for (const auto& e : net.parameters()) {
+        auto& v = e.tensor->value;
+        if (std::all_of(v.begin(), v.end(), [](double x) { return std::abs(x) < 1e-6; }) &&
+            e.name.find("weight") != std::string::npos) {
+            v = wave(v.size(), 0.43, double(++k));
+            for (double& x : v) x *= 0.1;
+        }
+    }
+    return net;
+}
+
+}  // namespace
+
+TEST_CASE("backend_unet computes the host unet's forward and gradients on every CPU backend", "[backend][nn]") {
+    const std::size_t n = 3;
+    for (const auto embedding : {sgm::nn::embedding_kind::sinusoidal, sgm::nn::embedding_kind::gaussian_fourier}) {
+        auto host = small_unet(embedding);
+        const std::size_t d = host.input_size();
+        const auto x = wave(n * d, 0.21, 0.4), dy = wave(n * d, 0.63, 0.9);
+        const std::vector<double> c{3.0, 250.0, 900.0};
+        pass_result expected{std::vector<double>(n * d), std::vector<double>(n * d), {}};
+        host.parameters().zero_grad();
+        host.forward(x.data(), c.data(), expected.y.data(), n);
+        host.backward(dy.data(), expected.dx.data(), n, gradients::parameters_and_input);
+        for (const auto& e : host.parameters())
+            expected.grads.insert(expected.grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+        host.parameters().zero_grad();
+
+        const auto run = [&](auto be) {
+            using Backend = decltype(be);
+            sgm::nn::backend_unet<Backend> net(host, be);
+            typename Backend::vector xv, cv, dyv;
+            be.copy_from_host(x, xv);
+            be.copy_from_host(c, cv);
+            be.copy_from_host(dy, dyv);
+            auto y = be.make_vector(n * d), dx = be.make_vector(n * d);
+            net.forward(Backend::data(xv), Backend::data(cv), Backend::data(y), n);
+            net.backward(Backend::data(dyv), Backend::data(dx), n, gradients::parameters_and_input);
+            const auto list = net.host().parameters();
+            net.copy_gradients_to(list);
+            pass_result r{be.to_host(y), be.to_host(dx), {}};
+            for (const auto& e : list) r.grads.insert(r.grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+            return r;
+        };
+        const pass_result serial = run(sgm::serial_backend<double>{});
+        require_close(expected.y, serial.y);
+        require_close(expected.dx, serial.dx);
+        require_close(expected.grads, serial.grads);
+        const pass_result thrust = run(sgm::thrust_backend<double, sgm::thrust_tbb>{});
+        REQUIRE(thrust.y == serial.y);
+        REQUIRE(thrust.dx == serial.dx);
+        REQUIRE(thrust.grads == serial.grads);
+    }
+}
+
+TEST_CASE("a score_network over backend_unet samples as the host unet does", "[backend][nn]") {
+    using thrust = sgm::thrust_backend<double, sgm::thrust_tbb>;
+    const sgm::vp_sde<double> sde(0.1, 20, 30);
+    const auto host = small_unet(sgm::nn::embedding_kind::sinusoidal);
+    sgm::nn::score_network on_host(host, sde, sgm::nn::score_network_options{}, sgm::tbb_backend<double>{});
+    sgm::nn::score_network on_thrust(sgm::nn::backend_unet<thrust>(host), sde, sgm::nn::score_network_options{},
+                                     thrust{});
+    static_assert(sgm::score_model<decltype(on_thrust)> && sgm::vjp_score_model<decltype(on_thrust)>);
+    sgm::pc_options pc;
+    pc.count = 6;
+    pc.seed = 2;
+    const auto a = sgm::pc_sample(sde, on_host, sgm::reverse_diffusion{}, sgm::langevin{}, pc, sgm::tbb_backend<double>{});
+    const auto b = sgm::pc_sample(sde, on_thrust, sgm::reverse_diffusion{}, sgm::langevin{}, pc, thrust{});
+    require_close(a.samples.to_host(), b.samples.to_host());
+
+    sgm::nn::pass_mode training;
+    training.training = true;
+    REQUIRE_THROWS_WITH(on_thrust.network().set_mode(training), Catch::Contains("training with dropout 0.1"));
 }
