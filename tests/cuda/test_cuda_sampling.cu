@@ -4,6 +4,7 @@
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
 #include <sgm/nn/backend_self_attention.hpp>
+#include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/conv2d.hpp>
 #include <sgm/nn/init.hpp>
 #include <sgm/nn/kernels/conv2d.hpp>
@@ -256,6 +257,49 @@ std::vector<Real> attention() {
     return y;
 }
 
+// The default U-Net (1×28×28, 1.6 M parameters) on the GPU against the host
+// unet: output and input gradient for 8 digits-sized inputs, and the parameter
+// gradients.
+template <class Backend>
+std::vector<Real> unet_pass() {
+    const std::size_t n = 8;
+    sgm::nn::unet<Real> host(sgm::nn::unet_config{});
+    // conv_out starts near zero; give it real values so the input gradient is not tiny.
+    auto& out = host.parameters().find("conv_out.weight")->value;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = 0.05 * std::sin(0.37 * double(i));
+    const std::size_t d = host.input_size();
+    std::vector<Real> x(n * d), dy(n * d), c{1, 50, 120, 300, 480, 650, 800, 990}, y(n * d), dx(n * d);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = std::sin(0.013 * double(i));
+        dy[i] = std::cos(0.29 * double(i));
+    }
+    std::vector<Real> grads;
+    if constexpr (std::is_same_v<Backend, gpu>) {
+        const gpu be;
+        sgm::nn::backend_unet<gpu> net(host);
+        gpu::vector xv, cv, dyv;
+        be.copy_from_host(x, xv);
+        be.copy_from_host(c, cv);
+        be.copy_from_host(dy, dyv);
+        auto yv = be.make_vector(n * d), dxv = be.make_vector(n * d);
+        net.forward(gpu::data(xv), gpu::data(cv), gpu::data(yv), n);
+        net.backward(gpu::data(dyv), gpu::data(dxv), n, sgm::nn::gradients::parameters_and_input);
+        y = be.to_host(yv);
+        dx = be.to_host(dxv);
+        const auto list = host.parameters();
+        net.copy_gradients_to(list);
+        for (const auto& e : list) grads.insert(grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+    } else {
+        host.set_context(sgm::nn::cpu_context(1));
+        host.forward(x.data(), c.data(), y.data(), n);
+        host.backward(dy.data(), dx.data(), n, sgm::nn::gradients::parameters_and_input);
+        for (const auto& e : host.parameters()) grads.insert(grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
+    }
+    y.insert(y.end(), dx.begin(), dx.end());
+    y.insert(y.end(), grads.begin(), grads.end());
+    return y;
+}
+
 }  // namespace
 
 int main() {
@@ -269,7 +313,7 @@ int main() {
                            "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
                            "inpainting pc", "colorization pc", "mlp forward and backward",
                            "mlp score network, pc", "mlp score network, likelihood", "conv2d kernels",
-                           "self-attention block"};
+                           "self-attention block", "unet forward and backward"};
     auto run = [](auto backend, int which) {
         using Backend = decltype(backend);
         const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
@@ -278,7 +322,7 @@ int main() {
                : which < 8 ? control<Backend>(which - 5)
                            : network<Backend>(which - 8);
     };
-    for (int which = 0; which < 13; ++which) {
+    for (int which = 0; which < 14; ++which) {
         const auto a = run(gpu{}, which);
         const auto b = run(cpu{}, which);
         double worst = 0;
