@@ -1,10 +1,14 @@
 // After warm-up a training step allocates nothing: the networks, the losses, Adam
-// and the EMA reuse their workspace. Counted through the global operator new,
+// and the EMA reuse their workspace. Nor do the backend networks' score and
+// score-VJP evaluations (on the serial backend, where their memory is counted). Counted through the global operator new,
 // which this test binary replaces (Eigen's GEMM packing buffers and oneTBB's task
 // pools use their own allocators and are not counted).
 
 #include <catch2/catch.hpp>
 
+#include <sgm/backend/serial.hpp>
+#include <sgm/nn/backend_mlp.hpp>
+#include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/mlp.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/nn/unet.hpp>
@@ -143,4 +147,28 @@ TEST_CASE("the trainer's allocations do not grow with the number of steps", "[tr
     const std::size_t two_steps = count_to(4), six_steps = count_to(10);
     INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
     CHECK(six_steps == two_steps);
+}
+
+TEST_CASE("backend networks evaluate scores and VJPs without allocating after warm-up", "[train][allocation]") {
+    using backend = sgm::serial_backend<Real>;
+    const sgm::vp_sde<Real> sde;
+    const std::size_t n = 5;
+    sgm::nn::mlp_config config;
+    config.data_dim = 3;
+    sgm::nn::score_network mlp(sgm::nn::backend_mlp<Real, backend>(sgm::nn::mlp<Real>(config)), sde,
+                               sgm::nn::score_network_options{}, backend{});
+    sgm::nn::score_network unet(sgm::nn::backend_unet<backend>(sgm::nn::unet<Real>(small_unet())), sde,
+                                sgm::nn::score_network_options{}, backend{});
+    const auto check = [&](auto& model) {
+        const std::size_t d = model.dim();
+        const auto x = images(n, d);
+        std::vector<Real> t(n, 0.5f), score(n * d), vjp(n * d);
+        const std::size_t counted = allocations_after_warm_up([&](std::uint64_t) {
+            model.score_vjp({x.data(), n, d}, t.data(), {x.data(), n, d}, {score.data(), n, d}, {vjp.data(), n, d});
+            model.score({x.data(), n, d}, t.data(), {score.data(), n, d});
+        });
+        CHECK(counted == 0);
+    };
+    check(mlp);
+    check(unet);
 }

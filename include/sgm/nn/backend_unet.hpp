@@ -93,10 +93,11 @@ public:
         for (auto& s : down_) h = forward_stage(s, h, nullptr, n);
         for (auto& s : middle_) h = forward_stage(s, h, nullptr, n);
         // Skip sources: conv_in, then every down stage; the up path takes them last-first.
-        std::vector<const Real*> skips{d(conv_in_out_)};
-        for (auto& s : down_) skips.push_back(d(s.out));
-        std::size_t skip = skips.size();
-        for (auto& s : up_) h = forward_stage(s, h, s.skip_size > 0 ? skips[--skip] : nullptr, n);
+        skips_.clear();
+        skips_.push_back(d(conv_in_out_));
+        for (auto& s : down_) skips_.push_back(d(s.out));
+        std::size_t skip = skips_.size();
+        for (auto& s : up_) h = forward_stage(s, h, s.skip_size > 0 ? skips_[--skip] : nullptr, n);
         last_ = h;
         backend_ops::norm_forward(be_, loose_, norm_out_, norm_out_geometry_, h, d(norm_stats_), d(norm_out_y_), n);
         be_.for_each_index(n * norm_out_size(), kernels::silu_forward<Real>{d(norm_out_y_), d(act_out_y_)});
@@ -117,11 +118,12 @@ public:
                                    d(norm_sums_), d(dtop_a_), n, params);
         Real* grad = d(dtop_a_);  // dL/d(output of the last stage)
         // Each skip source's gradient buffer is written by the one up stage it feeds.
-        std::vector<Real*> skip_grads{d(conv_in_skip_grad_)};
-        for (auto& s : down_) skip_grads.push_back(d(s.skip_grad));
+        skip_grads_.clear();
+        skip_grads_.push_back(d(conv_in_skip_grad_));
+        for (auto& s : down_) skip_grads_.push_back(d(s.skip_grad));
         std::size_t skip = 0;  // backward meets the up stages' skips first-first
         for (std::size_t i = up_.size(); i-- > 0;)
-            grad = backward_stage(up_[i], grad, up_[i].skip_size > 0 ? skip_grads[skip++] : nullptr, n, g);
+            grad = backward_stage(up_[i], grad, up_[i].skip_size > 0 ? skip_grads_[skip++] : nullptr, n, g);
         for (std::size_t i = middle_.size(); i-- > 0;) grad = backward_stage(middle_[i], grad, nullptr, n, g);
         for (std::size_t i = down_.size(); i-- > 0;) grad = backward_stage(down_[i], grad, nullptr, n, g);
         // conv_in's output is also the first skip.
@@ -331,6 +333,8 @@ private:
     std::vector<stage> down_, middle_, up_;
     vector emb_sin_, emb_h_, emb_h_act_, emb_, emb_block_, demb_block_, demb_, demb_h_;
     vector conv_in_out_, conv_in_skip_grad_, norm_out_y_, act_out_y_, dtop_a_, dtop_b_, norm_stats_, norm_sums_;
+    std::vector<const Real*> skips_;  // rebuilt every pass (keeps its capacity)
+    std::vector<Real*> skip_grads_;
     const Real* input_ = nullptr;
     const Real* last_ = nullptr;
     std::size_t capacity_ = 0, batch_ = 0;
