@@ -104,6 +104,17 @@ void require_close(const std::vector<double>& a, const std::vector<double>& b) {
     REQUIRE(worst <= 1e-13 * scale);
 }
 
+
+// The serial backend agrees with the host layer to rounding, and Thrust TBB
+// with the serial backend exactly (same kernels, same summation order).
+void require_agreement(const pass_result& host, const pass_result& serial, const pass_result& thrust) {
+    require_close(host.y, serial.y);
+    require_close(host.dx, serial.dx);
+    require_close(host.grads, serial.grads);
+    REQUIRE(thrust.y == serial.y);
+    REQUIRE(thrust.dx == serial.dx);
+    REQUIRE(thrust.grads == serial.grads);
+}
 }  // namespace
 
 TEST_CASE("backend_mlp computes the host mlp's forward and gradients on every CPU backend", "[backend][nn]") {
@@ -238,16 +249,11 @@ TEST_CASE("the convolution kernels compute the host conv2d's forward and gradien
         expected.grads = conv.weight().grad;
         expected.grads.insert(expected.grads.end(), conv.bias().grad.begin(), conv.bias().grad.end());
 
-        const auto serial = conv_kernels_pass<sgm::serial_backend<double>>(g, conv.weight().value,
-                                                                           conv.bias().value, x, dy, n);
-        require_close(expected.y, serial.y);
-        require_close(expected.dx, serial.dx);
-        require_close(expected.grads, serial.grads);
-        const auto thrust = conv_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
-            g, conv.weight().value, conv.bias().value, x, dy, n);
-        REQUIRE(thrust.y == serial.y);
-        REQUIRE(thrust.dx == serial.dx);
-        REQUIRE(thrust.grads == serial.grads);
+        require_agreement(expected,
+                          conv_kernels_pass<sgm::serial_backend<double>>(g, conv.weight().value, conv.bias().value,
+                                                                         x, dy, n),
+                          conv_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
+                              g, conv.weight().value, conv.bias().value, x, dy, n));
     }
 }
 
@@ -299,16 +305,11 @@ TEST_CASE("the group-norm and upsampling kernels compute the host layers' passes
         norm.backward(ctx, dy.data(), expected.dx.data(), n, gradients::parameters_and_input);
         expected.grads = norm.weight().grad;
         expected.grads.insert(expected.grads.end(), norm.bias().grad.begin(), norm.bias().grad.end());
-        const auto serial = group_norm_kernels_pass<sgm::serial_backend<double>>(g, norm.weight().value,
-                                                                                 norm.bias().value, x, dy, n);
-        require_close(expected.y, serial.y);
-        require_close(expected.dx, serial.dx);
-        require_close(expected.grads, serial.grads);
-        const auto thrust = group_norm_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
-            g, norm.weight().value, norm.bias().value, x, dy, n);
-        REQUIRE(thrust.y == serial.y);
-        REQUIRE(thrust.dx == serial.dx);
-        REQUIRE(thrust.grads == serial.grads);
+        require_agreement(expected,
+                          group_norm_kernels_pass<sgm::serial_backend<double>>(g, norm.weight().value,
+                                                                               norm.bias().value, x, dy, n),
+                          group_norm_kernels_pass<sgm::thrust_backend<double, sgm::thrust_tbb>>(
+                              g, norm.weight().value, norm.bias().value, x, dy, n));
     }
 
     sgm::nn::upsample_nearest<double> up(3, 5, 4);
@@ -365,14 +366,8 @@ TEST_CASE("backend_self_attention computes the host block's forward and gradient
             for (const auto& e : grads) r.grads.insert(r.grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
             return r;
         };
-        const pass_result serial = run(sgm::serial_backend<double>{});
-        require_close(expected.y, serial.y);
-        require_close(expected.dx, serial.dx);
-        require_close(expected.grads, serial.grads);
-        const pass_result thrust = run(sgm::thrust_backend<double, sgm::thrust_tbb>{});
-        REQUIRE(thrust.y == serial.y);
-        REQUIRE(thrust.dx == serial.dx);
-        REQUIRE(thrust.grads == serial.grads);
+        require_agreement(expected, run(sgm::serial_backend<double>{}),
+                          run(sgm::thrust_backend<double, sgm::thrust_tbb>{}));
     }
 }
 
@@ -424,14 +419,8 @@ TEST_CASE("backend_residual_block computes the host block's forward and gradient
             r.grads.insert(r.grads.end(), de_host.begin(), de_host.end());
             return r;
         };
-        const pass_result serial = run(sgm::serial_backend<double>{});
-        require_close(expected.y, serial.y);
-        require_close(expected.dx, serial.dx);
-        require_close(expected.grads, serial.grads);
-        const pass_result thrust = run(sgm::thrust_backend<double, sgm::thrust_tbb>{});
-        REQUIRE(thrust.y == serial.y);
-        REQUIRE(thrust.dx == serial.dx);
-        REQUIRE(thrust.grads == serial.grads);
+        require_agreement(expected, run(sgm::serial_backend<double>{}),
+                          run(sgm::thrust_backend<double, sgm::thrust_tbb>{}));
     }
 }
 
@@ -496,14 +485,8 @@ TEST_CASE("backend_unet computes the host unet's forward and gradients on every 
             for (const auto& e : list) r.grads.insert(r.grads.end(), e.tensor->grad.begin(), e.tensor->grad.end());
             return r;
         };
-        const pass_result serial = run(sgm::serial_backend<double>{});
-        require_close(expected.y, serial.y);
-        require_close(expected.dx, serial.dx);
-        require_close(expected.grads, serial.grads);
-        const pass_result thrust = run(sgm::thrust_backend<double, sgm::thrust_tbb>{});
-        REQUIRE(thrust.y == serial.y);
-        REQUIRE(thrust.dx == serial.dx);
-        REQUIRE(thrust.grads == serial.grads);
+        require_agreement(expected, run(sgm::serial_backend<double>{}),
+                          run(sgm::thrust_backend<double, sgm::thrust_tbb>{}));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../error.hpp"
@@ -21,7 +22,7 @@ public:
     using value_type = typename Backend::value_type;
     using vector = typename Backend::vector;
 
-    backend_parameters(const parameter_list<value_type>& host, Backend be = Backend{}) : be_(std::move(be)) {
+    explicit backend_parameters(const parameter_list<value_type>& host, Backend be = Backend{}) : be_(std::move(be)) {
         for (const auto& e : host) tensors_.push_back({e.name, be_.make_vector(e.tensor->size()),
                                                        be_.make_vector(e.tensor->size())});
         upload(host);
