@@ -69,6 +69,14 @@ public:
     void zero_grad() { params_.zero_grad(); }
     // Writes the accumulated parameter gradients into a host mlp's grads.
     void copy_gradients_to(const parameter_list<Real>& list) const { params_.copy_gradients_to(list); }
+    // Copies the backend values into the host mlp (e.g. before a checkpoint).
+    void download() { params_.download(host_.parameters()); }
+    // Every tensor in the host list's order (for backend optimizers).
+    [[nodiscard]] std::vector<backend_tensor<Real>> tensors() {
+        std::vector<backend_tensor<Real>> all;
+        params_.append_tensors(all);
+        return in_list_order(std::move(all), host_.parameters());
+    }
 
     // y (n × d) from x (n × d) and the conditioning values c (n).
     void forward(const Real* x, const Real* c, Real* y, std::size_t n) {

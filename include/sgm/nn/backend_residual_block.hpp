@@ -3,12 +3,12 @@
 // residual_block.hpp on a backend:
 //
 //   h = conv₀(SiLU(GN₀(x))) + Dense(e)        e = SiLU(time embedding), per channel
-//   h = conv₁(SiLU(GN₁(h)))                   dropout as in evaluation (identity)
+//   h = conv₁(dropout(SiLU(GN₁(h))))          dropout masks as the host block's
 //   y = (skip(x) + h) / √2                     skip = x, or a 1×1 conv
 //
 // Built from a host residual_block, whose tensor names it keeps (collected
-// under the given prefix, as the host network names them). Training with
-// dropout needs the host block.
+// under the given prefix, as the host network names them). In training mode
+// (set_mode) the dropout masks are the host block's for the same pass_mode.
 // forward(x, e, y, n); backward(dy, dx, de, n, g) adds dL/de into de, since one
 // embedding feeds every block.
 
@@ -20,6 +20,7 @@
 #include "../error.hpp"
 #include "backend_layer_ops.hpp"
 #include "backend_parameters.hpp"
+#include "kernels/dropout.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/silu.hpp"
 #include "layer.hpp"
@@ -40,6 +41,8 @@ public:
     [[nodiscard]] std::size_t input_size() const { return s_.in_channels * plane(); }
     [[nodiscard]] std::size_t output_size() const { return s_.out_channels * plane(); }
     [[nodiscard]] backend_parameters<Backend>& parameters() { return params_; }
+    // Training mode turns dropout on (when the block has any) for the next passes.
+    void set_mode(const pass_mode& mode) { mode_ = mode; }
 
     // x: n × input_size; e: n × embedding_size (already through SiLU); y: n × output_size.
     void forward(const Real* x, const Real* e, Real* y, std::size_t n) {
@@ -55,6 +58,8 @@ public:
         be_.for_each_index(out, kernels::add_plane_shift<Real>{d(h_), d(projected_), plane()});
         backend_ops::norm_forward(be_, params_, norm1_weight, norm(s_.out_channels), d(h_), d(stats1_), d(d_), n);
         be_.for_each_index(out, kernels::silu_forward<Real>{d(d_), d(f_)});
+        dropped_ = mode_.training && s_.dropout > 0;
+        if (dropped_) be_.for_each_index(out, dropout_mask(d(f_), d(f_)));  // f_ now holds g
         backend_ops::conv_forward(be_, params_, conv1_weight, conv1(), d(f_), y, n);
         const Real* skip = x;
         if (has_skip()) {
@@ -73,6 +78,7 @@ public:
         be_.for_each_index(out, kernels::scale_copy<Real>{dy, d(dscaled_), root_half()});
         // conv₁, SiLU, GN₁: dL/dh into grad_out_a_.
         backend_ops::conv_backward(be_, params_, conv1_weight, conv1(), d(dscaled_), d(f_), d(grad_out_a_), n, params);
+        if (dropped_) be_.for_each_index(out, dropout_mask(d(grad_out_a_), d(grad_out_a_)));
         be_.for_each_index(out, kernels::silu_backward<Real>{d(d_), d(grad_out_a_), d(grad_out_b_)});
         backend_ops::norm_backward(be_, params_, norm1_weight, norm(s_.out_channels), d(h_), d(grad_out_b_),
                                    d(stats1_), d(sums_), d(grad_out_a_), n, params);
@@ -111,6 +117,12 @@ private:
     static Real* d(typename Backend::vector& v) { return Backend::data(v); }
     static Real root_half() { return Real(1) / std::sqrt(Real(2)); }
 
+    // The dropout of the last forward's pass_mode, applied to x (activations or their gradient).
+    [[nodiscard]] kernels::dropout_apply<Real> dropout_mask(const Real* x, Real* y) const {
+        return {x, y, dropout_key(mode_.seed, mode_.step), mode_.first_sample, s_.dropout_stream, output_size(),
+                1.0 - s_.dropout};
+    }
+
     [[nodiscard]] bool has_skip() const { return s_.in_channels != s_.out_channels; }
     [[nodiscard]] std::size_t plane() const { return s_.height * s_.width; }
     [[nodiscard]] kernels::norm_geometry norm(std::size_t channels) const {
@@ -144,12 +156,14 @@ private:
     residual_block_shape s_;
     backend_parameters<Backend> params_;
     Backend be_;
-    // a = GN₀(x), b = SiLU(a), h = conv₀(b) + embed, d = GN₁(h), f = SiLU(d)
+    // a = GN₀(x), b = SiLU(a), h = conv₀(b) + embed, d = GN₁(h), f = SiLU(d) (then dropout in place)
     typename Backend::vector a_, b_, h_, d_, f_, skipped_, projected_, stats0_, stats1_, sums_;
     typename Backend::vector dscaled_, grad_out_a_, grad_out_b_, grad_in_a_, grad_in_b_, dprojected_, de_local_;
     const Real* input_ = nullptr;
     const Real* embedding_ = nullptr;
     std::size_t capacity_ = 0, batch_ = 0;
+    pass_mode mode_{};
+    bool dropped_ = false;  // whether the last forward applied dropout
 };
 
 }  // namespace sgm::nn

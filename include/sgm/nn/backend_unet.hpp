@@ -12,8 +12,9 @@
 //
 // It models sgm::nn::differentiable_network: forward, and backward with the
 // input gradient (likelihoods, guidance) and parameter gradients (accumulated
-// in backend memory; copy_gradients_to() brings them to a host list). Dropout
-// acts as in evaluation: training with dropout needs the host unet.
+// in backend memory; copy_gradients_to() brings them to a host list), with
+// dropout in training mode. tensors() gives the weights to backend optimizers
+// (train/backend_adam.hpp), download() brings them back to the host unet.
 
 #include <algorithm>
 #include <cmath>
@@ -54,9 +55,11 @@ public:
     [[nodiscard]] const unet_config& config() const { return host_.config(); }
     [[nodiscard]] unet<Real>& host() { return host_; }
 
+    // Training mode turns on the residual blocks' dropout (masks as the host unet's).
     void set_mode(const pass_mode& mode) {
-        sgm::detail::require(!mode.training || host_.config().dropout == 0, "backend_unet: training with dropout ",
-                             host_.config().dropout, " needs the host unet; the backend network evaluates only");
+        for (auto* stages : {&down_, &middle_, &up_})
+            for (auto& s : *stages)
+                if (s.block) s.block->set_mode(mode);
     }
 
     // Copies the host unet's parameter values to the backend again.
@@ -73,6 +76,19 @@ public:
     void copy_gradients_to(const parameter_list<Real>& list) {
         loose_.copy_gradients_to(list);
         for_each_block([&](auto& params) { params.copy_gradients_to(list); });
+    }
+    // Copies the backend values into the host unet (e.g. before a checkpoint).
+    void download() {
+        const auto list = host_.parameters();
+        loose_.download(list);
+        for_each_block([&](auto& params) { params.download(list); });
+    }
+    // Every tensor in the host list's order (for backend optimizers).
+    [[nodiscard]] std::vector<backend_tensor<Real>> tensors() {
+        std::vector<backend_tensor<Real>> all;
+        loose_.append_tensors(all);
+        for_each_block([&](auto& params) { params.append_tensors(all); });
+        return in_list_order(std::move(all), host_.parameters());
     }
 
     // y (n × C·H·W) from x and the conditioning values c (n), all in backend memory.

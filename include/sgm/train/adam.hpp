@@ -22,6 +22,7 @@
 
 #include "../error.hpp"
 #include "../nn/parameter.hpp"
+#include "kernels/optimizer_updates.hpp"
 
 namespace sgm::train {
 
@@ -31,19 +32,52 @@ struct adam_options {
     double grad_clip = 1.0;      // clip the global gradient norm to this (<= 0 or inf = no clipping)
 };
 
+// Throws sgm::error naming the first bad option.
+inline void check_adam_options(const adam_options& options) {
+    using sgm::detail::require;
+    require(std::isfinite(options.learning_rate) && options.learning_rate >= 0, "adam: learning_rate = ",
+            options.learning_rate, "; expected a finite value >= 0");
+    require(options.beta1 >= 0 && options.beta1 < 1, "adam: beta1 = ", options.beta1, "; expected [0, 1)");
+    require(options.beta2 >= 0 && options.beta2 < 1, "adam: beta2 = ", options.beta2, "; expected [0, 1)");
+    require(std::isfinite(options.epsilon) && options.epsilon > 0, "adam: epsilon = ", options.epsilon,
+            "; expected a finite value > 0");
+    require(!std::isnan(options.grad_clip), "adam: grad_clip is NaN; expected a value (<= 0 or inf: none)");
+}
+
+// The learning rate of the update that follows `step` earlier ones (with warm-up).
+[[nodiscard]] inline double scheduled_learning_rate(const adam_options& options, std::size_t step) {
+    if (options.warmup == 0) return options.learning_rate;
+    return options.learning_rate * std::min(1.0, double(step + 1) / double(options.warmup));
+}
+
+// The clipping factor c for a gradient norm (1 when clipping is off).
+[[nodiscard]] inline double clip_factor(const adam_options& options, double norm) {
+    if (options.grad_clip > 0 && std::isfinite(options.grad_clip))
+        return options.grad_clip / std::max(norm, options.grad_clip);
+    return 1;
+}
+
+// Adam moments restored from a checkpoint: `count` values each, finite, v >= 0.
+template <class Real>
+void check_moments(const char* where, const std::vector<Real>& m, const std::vector<Real>& v, std::size_t count) {
+    using sgm::detail::require;
+    require(m.size() == count, where, ": first moment has ", m.size(), " values, expected ", count,
+            " (trainable values)");
+    require(v.size() == count, where, ": second moment has ", v.size(), " values, expected ", count,
+            " (trainable values)");
+    for (std::size_t i = 0; i < count; ++i) {
+        require(std::isfinite(m[i]), where, ": first moment[", i, "] = ", m[i], "; expected a finite value");
+        require(std::isfinite(v[i]) && v[i] >= 0, where, ": second moment[", i, "] = ", v[i],
+                "; expected a finite value >= 0");
+    }
+}
+
 template <class Real>
 class adam {
 public:
     adam(const nn::parameter_list<Real>& params, adam_options options = {})
         : options_(options), m_(params.trainable_count(), Real(0)), v_(params.trainable_count(), Real(0)) {
-        using sgm::detail::require;
-        require(std::isfinite(options.learning_rate) && options.learning_rate >= 0, "adam: learning_rate = ",
-                options.learning_rate, "; expected a finite value >= 0");
-        require(options.beta1 >= 0 && options.beta1 < 1, "adam: beta1 = ", options.beta1, "; expected [0, 1)");
-        require(options.beta2 >= 0 && options.beta2 < 1, "adam: beta2 = ", options.beta2, "; expected [0, 1)");
-        require(std::isfinite(options.epsilon) && options.epsilon > 0, "adam: epsilon = ", options.epsilon,
-                "; expected a finite value > 0");
-        require(!std::isnan(options.grad_clip), "adam: grad_clip is NaN; expected a value (<= 0 or inf: none)");
+        check_adam_options(options);
     }
 
     // One update from the parameters' grad (trainable parameters only); returns the global
@@ -53,9 +87,7 @@ public:
                              params.trainable_count(), " trainable values, the optimizer was built for ",
                              m_.size());
         const double norm = gradient_norm(params);
-        double clip = 1;
-        if (options_.grad_clip > 0 && std::isfinite(options_.grad_clip))
-            clip = options_.grad_clip / std::max(norm, options_.grad_clip);
+        const double clip = clip_factor(options_, norm);
 
         const double b1 = options_.beta1, b2 = options_.beta2;
         const double k = double(steps_ + 1);
@@ -67,15 +99,10 @@ public:
         for (const auto& e : params) {
             auto& p = *e.tensor;
             if (!p.trainable) continue;
-            for (std::size_t i = 0; i < p.size(); ++i) {
-                const Real g = Real(clip * double(p.grad[i]));
-                Real& m = m_[offset + i];
-                Real& v = v_[offset + i];
-                m = Real(b1) * m + Real(1 - b1) * g;
-                v = Real(b2) * v + Real(1 - b2) * g * g;
-                const Real denom = Real(std::sqrt(double(v)) / root_correction) + eps;
-                p.value[i] -= Real(step_size) * m / denom;
-            }
+            const kernels::adam_update<Real> update{p.value.data(), p.grad.data(), m_.data() + offset,
+                                                    v_.data() + offset, clip, b1, b2, step_size, root_correction,
+                                                    eps};
+            for (std::size_t i = 0; i < p.size(); ++i) update(i);
             offset += p.size();
         }
         ++steps_;
@@ -85,10 +112,7 @@ public:
     [[nodiscard]] std::size_t steps() const { return steps_; }
 
     // The learning rate of the update that follows `step` earlier ones (with warm-up).
-    [[nodiscard]] double learning_rate(std::size_t step) const {
-        if (options_.warmup == 0) return options_.learning_rate;
-        return options_.learning_rate * std::min(1.0, double(step + 1) / double(options_.warmup));
-    }
+    [[nodiscard]] double learning_rate(std::size_t step) const { return scheduled_learning_rate(options_, step); }
 
     [[nodiscard]] const adam_options& options() const { return options_; }
 
@@ -97,16 +121,7 @@ public:
     [[nodiscard]] const std::vector<Real>& second_moment() const { return v_; }
 
     void set_state(std::size_t steps, std::vector<Real> m, std::vector<Real> v) {
-        sgm::detail::require(m.size() == m_.size(), "adam::set_state: first moment has ", m.size(),
-                             " values, expected ", m_.size(), " (trainable values)");
-        sgm::detail::require(v.size() == v_.size(), "adam::set_state: second moment has ", v.size(),
-                             " values, expected ", v_.size(), " (trainable values)");
-        for (std::size_t i = 0; i < m.size(); ++i) {
-            sgm::detail::require(std::isfinite(m[i]), "adam::set_state: first moment[", i, "] = ", m[i],
-                                 "; expected a finite value");
-            sgm::detail::require(std::isfinite(v[i]) && v[i] >= 0, "adam::set_state: second moment[", i,
-                                 "] = ", v[i], "; expected a finite value >= 0");
-        }
+        check_moments("adam::set_state", m, v, m_.size());
         steps_ = steps;
         m_ = std::move(m);
         v_ = std::move(v);

@@ -52,32 +52,21 @@ public:
     template <class Model>
     double evaluate(Model& model, const Real* x0, std::size_t n, batch_key key, bool compute_gradients,
                     double* per_sample) const {
-        const std::size_t d = model.dim();
-        detail::require_batch("continuous_dsm_loss", x0, n, d);
-        auto& batch = work_;  // reused: no allocation after the first batch
-        batch.prepare(n, d);
-        batch.draw_noise(key, n, d);
-        const bool likelihood = options_.weighting == dsm_weighting::likelihood;
-        for (std::size_t b = 0; b < n; ++b) {
-            const Real t = time(key, b);
-            const Real mean = sde_.mean_coefficient(t), std = sde_.marginal_std(t);
-            batch.t[b] = t;
-            for (std::size_t j = 0; j < d; ++j)
-                batch.x[b * d + j] = mean * x0[b * d + j] + std * batch.z[b * d + j];
-            if (likelihood) {
-                const double g = double(sde_.diffusion(t));
-                batch.a[b] = Real(1);
-                batch.c[b] = Real(1) / std;
-                batch.w[b] = g * g;
-            } else {
-                batch.a[b] = std;
-                batch.c[b] = Real(1);
-                batch.w[b] = 1;
-            }
-        }
-        return detail::residual_loss(model, batch, n, d, options_.reduction, key, compute_gradients, per_sample,
-                                     "continuous_dsm_loss");
+        return detail::evaluate_dsm(*this, work_, model, x0, n, key, compute_gradients, per_sample,
+                                    "continuous_dsm_loss");
     }
+
+    // Sample b's time, perturbation and weighting (see the header comment).
+    [[nodiscard]] dsm_coefficients<Real> coefficients(const batch_key& key, std::size_t b) const {
+        const Real t = time(key, b);
+        const Real mean = sde_.mean_coefficient(t), std = sde_.marginal_std(t);
+        if (options_.weighting == dsm_weighting::likelihood) {
+            const double g = double(sde_.diffusion(t));
+            return {t, mean, std, Real(1), Real(1) / std, g * g};
+        }
+        return {t, mean, std, std, Real(1), 1.0};
+    }
+    [[nodiscard]] dsm_reduction reduction() const { return options_.reduction; }
 
 private:
     SDE sde_;

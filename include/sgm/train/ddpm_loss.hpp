@@ -70,23 +70,14 @@ public:
     template <class Model>
     double evaluate(Model& model, const Real* x0, std::size_t n, batch_key key, bool compute_gradients,
                     double* per_sample) const {
-        const std::size_t d = model.dim();
-        detail::require_batch("ddpm_loss", x0, n, d);
-        auto& batch = work_;  // reused: no allocation after the first batch
-        batch.prepare(n, d);
-        batch.draw_noise(key, n, d);
-        for (std::size_t b = 0; b < n; ++b) {
-            const std::size_t i = level(key, b);
-            const Real mean = mean_of_level(i), std = std_of_level(i);
-            batch.t[b] = time_of_level(i);
-            for (std::size_t j = 0; j < d; ++j)
-                batch.x[b * d + j] = mean * x0[b * d + j] + std * batch.z[b * d + j];
-            batch.a[b] = std;
-            batch.c[b] = Real(1);
-            batch.w[b] = 1;
-        }
-        return detail::residual_loss(model, batch, n, d, reduction_, key, compute_gradients, per_sample,
-                                     "ddpm_loss");
+        return detail::evaluate_dsm(*this, work_, model, x0, n, key, compute_gradients, per_sample, "ddpm_loss");
+    }
+
+    // Sample b's level as time, perturbation sqrt(ᾱ_i) x0 + sqrt(1 − ᾱ_i) z and weighting.
+    [[nodiscard]] dsm_coefficients<Real> coefficients(const batch_key& key, std::size_t b) const {
+        const std::size_t i = level(key, b);
+        const Real std = std_of_level(i);
+        return {time_of_level(i), mean_of_level(i), std, std, Real(1), 1.0};
     }
 
 private:

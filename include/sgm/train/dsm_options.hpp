@@ -54,6 +54,18 @@ namespace detail {
     return i < levels ? i : levels - 1;
 }
 
+}  // namespace detail
+
+// What a loss draws for one sample: its time t (the network's input), the
+// perturbation x = mean·x0 + std·z, and the residual's a, c and weight w.
+template <class Real>
+struct dsm_coefficients {
+    Real t, mean, std, a, c;
+    double w;
+};
+
+namespace detail {
+
 // One batch's buffers; a, c, w as in the header comment.
 template <class Real>
 struct dsm_batch {
@@ -80,6 +92,32 @@ struct dsm_batch {
             }
     }
 };
+
+inline void require_batch(const char* name, const void* x0, std::size_t n, std::size_t d) {
+    sgm::detail::require(n > 0, name, ": empty batch; expected at least one sample");
+    sgm::detail::require(d > 0, name, ": the model has no values per sample");
+    sgm::detail::require(x0 != nullptr, name, ": no data (x0 is null)");
+}
+
+// The shared body of the losses' evaluate(): perturb x0 with each sample's
+// coefficients (loss.coefficients(key, b)), then residual_loss.
+template <class Loss, class Model, class Real>
+double evaluate_dsm(const Loss& loss, dsm_batch<Real>& batch, Model& model, const Real* x0, std::size_t n,
+                    const batch_key& key, bool compute_gradients, double* per_sample, const char* name) {
+    const std::size_t d = model.dim();
+    require_batch(name, x0, n, d);
+    batch.prepare(n, d);
+    batch.draw_noise(key, n, d);
+    for (std::size_t b = 0; b < n; ++b) {
+        const dsm_coefficients<Real> k = loss.coefficients(key, b);
+        batch.t[b] = k.t;
+        for (std::size_t j = 0; j < d; ++j) batch.x[b * d + j] = k.mean * x0[b * d + j] + k.std * batch.z[b * d + j];
+        batch.a[b] = k.a;
+        batch.c[b] = k.c;
+        batch.w[b] = k.w;
+    }
+    return residual_loss(model, batch, n, d, loss.reduction(), key, compute_gradients, per_sample, name);
+}
 
 template <class Model, class Real>
 double residual_loss(Model& model, dsm_batch<Real>& batch, std::size_t n, std::size_t d, dsm_reduction reduction,
@@ -114,12 +152,6 @@ double residual_loss(Model& model, dsm_batch<Real>& batch, std::size_t n, std::s
     }
     if (compute_gradients) model.backward(batch.dscore.data(), nullptr, n, nn::gradients::parameters_only);
     return total / double(n);
-}
-
-inline void require_batch(const char* name, const void* x0, std::size_t n, std::size_t d) {
-    sgm::detail::require(n > 0, name, ": empty batch; expected at least one sample");
-    sgm::detail::require(d > 0, name, ": the model has no values per sample");
-    sgm::detail::require(x0 != nullptr, name, ": no data (x0 is null)");
 }
 
 }  // namespace detail

@@ -18,6 +18,7 @@
 
 #include "../error.hpp"
 #include "../nn/parameter.hpp"
+#include "kernels/optimizer_updates.hpp"
 
 namespace sgm::train {
 
@@ -44,11 +45,8 @@ public:
         std::size_t offset = 0;
         for (const auto& e : params) {
             const auto& p = *e.tensor;
-            Real* s = shadow_.data() + offset;
-            if (p.trainable)
-                for (std::size_t i = 0; i < p.size(); ++i) s[i] = d * s[i] + keep * p.value[i];
-            else
-                std::copy(p.value.begin(), p.value.end(), s);
+            const kernels::ema_update<Real> update{shadow_.data() + offset, p.value.data(), d, keep, p.trainable};
+            for (std::size_t i = 0; i < p.size(); ++i) update(i);
             offset += p.size();
         }
         ++updates_;

@@ -35,9 +35,11 @@
 #include "../nn/layer.hpp"
 #include "../nn/parameter.hpp"
 #include "adam.hpp"
+#include "backend_engine.hpp"
 #include "batch_key.hpp"
 #include "checkpoint.hpp"
 #include "ema.hpp"
+#include "host_engine.hpp"
 
 namespace sgm::train {
 
@@ -115,14 +117,6 @@ inline constexpr std::uint32_t shuffle_draw = first_free_draw + 1;
 }
 
 template <class Model>
-[[nodiscard]] auto parameters_of(Model& model) {
-    if constexpr (requires { model.parameters(); })
-        return model.parameters();
-    else
-        return model.network().parameters();
-}
-
-template <class Model>
 void set_pass_mode(Model& model, const nn::pass_mode& mode) {
     if constexpr (requires { model.network().set_mode(mode); })
         model.network().set_mode(mode);
@@ -132,10 +126,26 @@ void set_pass_mode(Model& model, const nn::pass_mode& mode) {
 
 }  // namespace detail
 
-// Model: a score network (value_type, dim(), forward/backward as the losses use
-// them, parameters() directly or through network()). Loss: a training loss
-// (see the losses' headers). The model and the data must outlive the trainer.
+// Where the weights, gradients and optimizer state live: in the host network's
+// parameter list (host_engine), or in backend memory when the model's network
+// is a backend network, e.g. on a GPU (backend_engine).
 template <class Model, class Loss>
+struct training_engine_selector {
+    using type = host_engine<Model, Loss>;
+};
+template <backend_network_model Model, class Loss>
+struct training_engine_selector<Model, Loss> {
+    using type = backend_engine<Model, Loss>;
+};
+template <class Model, class Loss>
+using training_engine_for = typename training_engine_selector<Model, Loss>::type;
+
+// Model: a score network (value_type, dim(), forward/backward as the losses use
+// them, parameters() directly or through network()), or a score_network over a
+// backend network (then Loss is a DSM loss, run through backend_dsm_loss).
+// Loss: a training loss (see the losses' headers). The model and the data must
+// outlive the trainer.
+template <class Model, class Loss, class Engine = training_engine_for<Model, Loss>>
 class trainer {
 public:
     using value_type = typename Model::value_type;
@@ -152,9 +162,7 @@ public:
           count_(count),
           dim_(model.dim()),
           options_(std::move(options)),
-          params_(detail::parameters_of(model)),
-          optimizer_(params_, options_.adam),
-          average_(params_, options_.ema_rate),
+          engine_(model, options_.adam, options_.ema_rate),
           config_(std::move(config)) {
         using sgm::detail::require;
         require(count_ > 0, "trainer: the data set is empty");
@@ -184,10 +192,10 @@ public:
     // Restores model, EMA, Adam and the step count from a checkpoint written by a
     // trainer with the same config and seed; train() then continues from there.
     void resume(const std::filesystem::path& path) {
-        const auto state = load_checkpoint(path, params_, config_);
+        const auto state = load_checkpoint(path, engine_.parameters(), config_);
         sgm::detail::require(state.seed == options_.seed, "checkpoint '", path.string(),
                              "' was written by a run with seed ", state.seed, "; this run's seed is ", options_.seed);
-        restore_training_state(state, params_, optimizer_, average_);
+        engine_.restore(state);
         step_ = state.step;
     }
 
@@ -212,6 +220,7 @@ public:
         }
         if (interval_steps_ > 0) write_log_row();
         if (!options_.checkpoint_path.empty() && saved_step_ != step_) save(options_.checkpoint_path);
+        engine_.sync();
         detail::set_pass_mode(model_, nn::pass_mode{});
         const double seconds = std::chrono::duration<double>(clock::now() - start).count();
         if (options_.progress && step_ > first) draw_progress(first, start, true);
@@ -227,12 +236,12 @@ public:
 
     // Writes a checkpoint of the current state (atomically).
     void save(const std::filesystem::path& path) {
-        save_checkpoint(path, state(), params_);
+        save_checkpoint(path, state(), engine_.parameters());
         saved_step_ = step_;
     }
 
     [[nodiscard]] training_state<Real> state() const {
-        return capture_training_state(params_, optimizer_, average_, step_, options_.seed, config_);
+        return engine_.capture(step_, options_.seed, config_);
     }
 
     // The data index of sample b of step `step` (see data_sampling).
@@ -253,9 +262,10 @@ public:
     // Extends (or shortens) the run: train() then continues up to this many steps in all.
     void set_total_steps(std::size_t steps) { options_.steps = steps; }
     [[nodiscard]] const config_map& config() const { return config_; }
-    [[nodiscard]] const nn::parameter_list<Real>& parameters() const { return params_; }
-    [[nodiscard]] const adam<Real>& optimizer() const { return optimizer_; }
-    [[nodiscard]] const ema<Real>& average() const { return average_; }
+    // The parameter list (for a backend network: the host copy, updated when train() returns).
+    [[nodiscard]] const nn::parameter_list<Real>& parameters() const { return engine_.parameters(); }
+    [[nodiscard]] const auto& optimizer() const { return engine_.optimizer(); }
+    [[nodiscard]] const auto& average() const { return engine_.average(); }
 
 private:
     using clock = std::chrono::steady_clock;
@@ -273,20 +283,20 @@ private:
             std::copy_n(data_.data() + index * dim_, dim_, batch_.data() + b * dim_);
         }
         const batch_key key{options_.seed, step_, step_ * n};
-        params_.zero_grad();
+        engine_.zero_grad();
         detail::set_pass_mode(model_, nn::pass_mode{true, key.seed, key.step, key.first_sample});
-        const double loss = loss_(model_, batch_.data(), n, key, true);
+        const double loss = engine_.loss(loss_, model_, batch_.data(), n, key);
         sgm::detail::require(std::isfinite(loss), "trainer: the loss is ", loss, " at step ", step_,
                              " (global samples ", key.first_sample, " to ", key.first_sample + n - 1,
                              "); try a lower learning rate or check the data");
         double grad_norm = 0;
         try {
-            grad_norm = optimizer_.step(params_);
+            grad_norm = engine_.step();
         } catch (const sgm::error& e) {
             throw error(sgm::detail::concat("trainer: step ", step_, ": ", e.what()));
         }
-        average_.update(params_);
-        lr_ = optimizer_.learning_rate(static_cast<std::size_t>(step_));
+        engine_.update_average();
+        lr_ = engine_.learning_rate(static_cast<std::size_t>(step_));
         ++step_;
         ++running_count_;
         running_ += (loss - running_) / double(std::min<std::size_t>(running_count_, 100));
@@ -384,9 +394,7 @@ private:
     std::span<const Real> data_;
     std::size_t count_, dim_;
     trainer_options options_;
-    nn::parameter_list<Real> params_;
-    adam<Real> optimizer_;
-    ema<Real> average_;
+    Engine engine_;
     config_map config_;
     std::vector<Real> batch_;
     std::uint64_t step_ = 0, saved_step_ = UINT64_MAX;
