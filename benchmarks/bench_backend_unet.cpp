@@ -4,19 +4,24 @@
 // the GPU.
 //
 //   sgm_bench_backend_unet [--model FILE] [--batches 8,64] [--threads 0] [--reps 3]
-//                          [--sample] [--steps 1000] [--ode-tol 1e-5]
+//                          [--sample] [--steps 1000] [--ode-tol 1e-5] [--train]
 //
 // Per batch: one score evaluation (forward) and one score + vector–Jacobian product
 // (forward and input backward, as the likelihood and guidance need), best of --reps,
 // on the host network and on backend_unet; the largest difference of their scores.
 // --sample adds, on the backend only, PC sampling (reverse diffusion + Langevin,
 // --steps levels) and the probability-flow ODE (RK45, RMS norm): samples/s.
+// --train adds training steps (continuous DSM loss, Adam, EMA, dropout on) of the
+// host unet and of backend_unet through the same trainer: images/s, best of --reps
+// steps after one warm-up step.
 
 #include <sgm/sgm.hpp>
 #include <sgm/backend/thrust.hpp>
 #include <sgm/models/image_model.hpp>
 #include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/score_network.hpp>
+#include <sgm/train/continuous_dsm_loss.hpp>
+#include <sgm/train/trainer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,6 +56,7 @@ struct settings {
     int threads = 0;
     int reps = 3;
     bool sample = false;
+    bool train = false;
     std::size_t steps = 1000;
     double ode_tol = 1e-5;
 };
@@ -75,6 +82,7 @@ settings parse(int argc, char** argv) {
         else if (arg == "--threads") s.threads = std::stoi(value());
         else if (arg == "--reps") s.reps = std::max(1, std::stoi(value()));
         else if (arg == "--sample") s.sample = true;
+        else if (arg == "--train") s.train = true;
         else if (arg == "--steps") s.steps = std::stoul(value());
         else if (arg == "--ode-tol") s.ode_tol = std::stod(value());
         else throw sgm::error("unknown argument '" + arg + "'");
@@ -110,6 +118,25 @@ std::pair<double, double> time_model(Model& model, const std::vector<Real>& x_ho
     const double with_vjp = best_seconds(reps, [&] { model.score_vjp(xv, Backend::data(t), vv, sv, jv); });
     score_host = be.to_host(s);
     return {forward, with_vjp};
+}
+
+// Seconds per training step of batch n: the trainer on `model` (host or backend
+// network), one warm-up step, then the best of `reps` single steps.
+template <class Model, class SDE>
+double seconds_per_training_step(Model& model, const SDE& sde, std::size_t n, int reps) {
+    const std::size_t count = 4 * n, d = model.dim();
+    std::vector<Real> data(count * d);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = Real(std::sin(0.017 * double(i)));
+    sgm::train::trainer_options o;
+    o.steps = 1;
+    o.batch_size = n;
+    sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss(sde), std::span<const Real>(data), count, o);
+    trainer.train();
+    std::size_t done = 1;
+    return best_seconds(reps, [&] {
+        trainer.set_total_steps(++done);
+        trainer.train();
+    });
 }
 
 void report_device_memory() {
@@ -172,6 +199,17 @@ int main(int argc, char** argv) try {
                 });
                 std::printf("| %zu | ODE RK45, tol %g, RMS norm | %zu | %.2f | %.2f |\n", n, s.ode_tol, nfe, ode_s,
                             double(n) / ode_s);
+            }
+        }
+        if (s.train) {
+            std::printf("\n| batch | host unet images/s | backend_unet images/s |\n|---:|---:|---:|\n");
+            for (const std::size_t n : s.batches) {
+                auto on_host = model;  // copies: training changes the weights
+                sgm::nn::score_network trained_on_device(sgm::nn::backend_unet<device>(model.network()), model.sde(),
+                                                         spec.score, device{});
+                const double h = seconds_per_training_step(on_host, model.sde(), n, s.reps);
+                const double g = seconds_per_training_step(trained_on_device, model.sde(), n, s.reps);
+                std::printf("| %zu | %.1f | %.1f |\n", n, double(n) / h, double(n) / g);
             }
         }
         report_device_memory();

@@ -1,11 +1,12 @@
 // mlp_on_backend — run a trained MLP score network on another backend.
 //
-// The weights of train_2d's MLP (or, without a file, a short training run here)
-// are loaded into a host mlp, then copied into a backend_mlp whose weights,
-// activations and loops live on the Thrust backend: the TBB system here, the
-// CUDA one when this file is compiled with nvcc. Both networks draw the same
-// 1,000 samples (reverse diffusion, N = 1000, same seed); the program prints
-// the time of each and how far apart their samples are.
+// The weights of train_2d's MLP are loaded into a host mlp, then copied into a
+// backend_mlp whose weights, activations and loops live on the Thrust backend:
+// the TBB system here, the CUDA one when this file is compiled with nvcc.
+// Without a weights file, the MLP is first trained here, on the backend: the
+// same trainer, with the loss, Adam and the EMA in backend memory. Both
+// networks then draw the same 1,000 samples (reverse diffusion, N = 1000, same
+// seed); the program prints the time of each and how far apart they are.
 //
 // usage: mlp_on_backend [WEIGHTS]   (default train_2d_output/ema_weights.safetensors,
 //                                    from train_2d --sde vp)
@@ -39,11 +40,14 @@ using device = sgm::thrust_backend<Real, sgm::thrust_cuda>;
 using device = sgm::thrust_backend<Real, sgm::thrust_tbb>;
 #endif
 
-// Trains the default mlp on the 2-D mixture for a short while: enough to see
-// the samples land on the modes.
+// Trains the default mlp on the 2-D mixture for a short while, on the backend:
+// enough to see the samples land on the modes.
 void train_briefly(sgm::nn::mlp<Real>& net, const sgm::vp_sde<Real>& sde) {
     const auto data = sgm::data::sample_toy_2d<Real>(sgm::data::toy_2d::mixture, 20000, 2021);
-    sgm::nn::score_network model(std::move(net), sde, sgm::nn::score_network_options{}, host{});
+    // A score_network over a backend network: the trainer keeps the weights,
+    // gradients, Adam moments and the EMA in the backend's memory.
+    sgm::nn::score_network model(sgm::nn::backend_mlp<Real, device>(net), sde, sgm::nn::score_network_options{},
+                                 device{});
     sgm::train::trainer_options o;
     o.steps = 3000;
     o.batch_size = 256;
@@ -52,8 +56,10 @@ void train_briefly(sgm::nn::mlp<Real>& net, const sgm::vp_sde<Real>& sde) {
     sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss<sgm::vp_sde<Real>>(sde),
                                 std::span<const Real>(data), data.size() / 2, o, {});
     trainer.train();
-    trainer.average().copy_to(trainer.parameters());  // sample with the EMA weights
-    net = std::move(model.network());
+    // Sample with the EMA weights: into the host copy of the parameters (the
+    // host mlp inside the backend network), which the samplers below start from.
+    trainer.parameters().assign_values(trainer.average().shadow());
+    net = model.network().host();
 }
 
 template <class Model, class Backend>

@@ -1,5 +1,5 @@
-// The samplers, the likelihood and controllable generation on the CUDA backend against the serial CPU
-// backend, same seeds.
+// The samplers, the likelihood, controllable generation, the backend networks and
+// training on them on the CUDA backend against the serial CPU backend, same seeds.
 // Exits with 77 (reported by ctest as skipped) when no CUDA device is present.
 #include <sgm/backend/thrust.hpp>
 #include <sgm/nn/backend_mlp.hpp>
@@ -11,11 +11,14 @@
 #include <sgm/nn/mlp.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/sgm.hpp>
+#include <sgm/train/continuous_dsm_loss.hpp>
+#include <sgm/train/trainer.hpp>
 
 #include <cuda_runtime.h>
 
 #include <cmath>
 #include <cstdio>
+#include <span>
 #include <vector>
 
 namespace {
@@ -260,13 +263,19 @@ std::vector<Real> attention() {
 // The default U-Net (1×28×28, 1.6 M parameters) on the GPU against the host
 // unet: output and input gradient for 8 digits-sized inputs, and the parameter
 // gradients.
+// The default U-Net; conv_out starts near zero: give it real values so the
+// input gradient is not tiny.
+sgm::nn::unet<Real> default_unet() {
+    sgm::nn::unet<Real> host(sgm::nn::unet_config{});
+    auto& out = host.parameters().find("conv_out.weight")->value;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = 0.05 * std::sin(0.37 * double(i));
+    return host;
+}
+
 template <class Backend>
 std::vector<Real> unet_pass() {
     const std::size_t n = 8;
-    sgm::nn::unet<Real> host(sgm::nn::unet_config{});
-    // conv_out starts near zero; give it real values so the input gradient is not tiny.
-    auto& out = host.parameters().find("conv_out.weight")->value;
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = 0.05 * std::sin(0.37 * double(i));
+    auto host = default_unet();
     const std::size_t d = host.input_size();
     std::vector<Real> x(n * d), dy(n * d), c{1, 50, 120, 300, 480, 650, 800, 990}, y(n * d), dx(n * d);
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -300,6 +309,35 @@ std::vector<Real> unet_pass() {
     return y;
 }
 
+// A short run of the trainer on backend networks (loss, Adam, EMA on the
+// backend): the MLP (20 steps of 256) or the default U-Net (3 steps of 8,
+// dropout on). Returns the weights, the EMA and the Adam moments after it.
+template <class Backend>
+std::vector<Real> training(int which) {
+    const sgm::vp_sde<Real> sde(0.1, 20, 1000);
+    const auto run = [&](auto net, std::size_t count, std::size_t batch, std::size_t steps) {
+        const std::size_t d = net.input_size();
+        std::vector<Real> data(count * d);
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = std::sin(0.023 * double(i));
+        sgm::nn::score_network model(std::move(net), sde, sgm::nn::score_network_options{}, Backend{});
+        sgm::train::trainer_options o;
+        o.steps = steps;
+        o.batch_size = batch;
+        o.seed = 3;
+        o.adam.learning_rate = 1e-3;
+        o.adam.warmup = 0;
+        sgm::train::trainer t(model, sgm::train::continuous_dsm_loss(sde), std::span<const Real>(data), count, o);
+        t.train();
+        const auto state = t.state();
+        std::vector<Real> out = state.model;
+        for (const auto* part : {&state.ema, &state.adam_m, &state.adam_v})
+            out.insert(out.end(), part->begin(), part->end());
+        return out;
+    };
+    if (which == 0) return run(sgm::nn::backend_mlp<Real, Backend>(host_network()), 4096, 256, 20);
+    return run(sgm::nn::backend_unet<Backend>(default_unet()), 64, 8, 3);
+}
+
 }  // namespace
 
 int main() {
@@ -313,16 +351,18 @@ int main() {
                            "log_likelihood, exact trace", "log_likelihood, rademacher", "guided pc",
                            "inpainting pc", "colorization pc", "mlp forward and backward",
                            "mlp score network, pc", "mlp score network, likelihood", "conv2d kernels",
-                           "self-attention block", "unet forward and backward"};
+                           "self-attention block", "unet forward and backward", "mlp trainer, 20 steps",
+                           "unet trainer, 3 steps"};
     auto run = [](auto backend, int which) {
         using Backend = decltype(backend);
         const auto estimator = which == 3 ? sgm::divergence_estimator::exact : sgm::divergence_estimator::rademacher;
         return which < 3   ? draw<Backend>(which)
                : which < 5 ? likelihood<Backend>(estimator)
                : which < 8 ? control<Backend>(which - 5)
-                           : network<Backend>(which - 8);
+               : which < 14 ? network<Backend>(which - 8)
+                            : training<Backend>(which - 14);
     };
-    for (int which = 0; which < 14; ++which) {
+    for (int which = 0; which < 16; ++which) {
         const auto a = run(gpu{}, which);
         const auto b = run(cpu{}, which);
         double worst = 0;
