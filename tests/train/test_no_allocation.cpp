@@ -15,6 +15,9 @@
 #include <sgm/sde/ve.hpp>
 #include <sgm/sde/vp.hpp>
 #include <sgm/train/adam.hpp>
+#include <sgm/train/backend_adam.hpp>
+#include <sgm/train/backend_dsm_loss.hpp>
+#include <sgm/train/backend_ema.hpp>
 #include <sgm/train/continuous_dsm_loss.hpp>
 #include <sgm/train/ddpm_loss.hpp>
 #include <sgm/train/ema.hpp>
@@ -171,4 +174,42 @@ TEST_CASE("backend networks evaluate scores and VJPs without allocating after wa
     };
     check(mlp);
     check(unet);
+}
+
+TEST_CASE("training steps on a backend network allocate nothing after warm-up", "[train][allocation]") {
+    using backend = sgm::serial_backend<Real>;
+    const sgm::vp_sde<Real> sde;
+    const std::size_t n = 4;
+    sgm::nn::score_network model(sgm::nn::backend_unet<backend>(sgm::nn::unet<Real>(small_unet())), sde,
+                                 sgm::nn::score_network_options{}, backend{});
+    const auto tensors = model.network().tensors();
+    sgm::train::backend_adam<backend> optimizer(tensors);
+    sgm::train::backend_ema<backend> average(tensors, 0.999);
+    sgm::train::backend_dsm_loss loss(sgm::train::continuous_dsm_loss<sgm::vp_sde<Real>>(sde), backend{});
+    const auto data = images(n, model.dim());
+    const std::size_t counted = allocations_after_warm_up([&](std::uint64_t k) {
+        model.network().set_mode({.training = true, .seed = 1, .step = k, .first_sample = k * n});
+        model.network().zero_grad();
+        REQUIRE(std::isfinite(loss(model, data.data(), n, {1, k, k * n}, true)));
+        optimizer.step();
+        average.update();
+    });
+    CHECK(counted == 0);
+
+    // The trainer over the backend network: no allocation per step either.
+    const auto pixels = images(40, model.dim());
+    sgm::train::trainer_options o;
+    o.batch_size = 4;
+    o.steps = 2;
+    sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss(sde), std::span<const Real>(pixels), 40, o);
+    (void)trainer.train();
+    auto count_to = [&](std::size_t steps) {
+        trainer.set_total_steps(steps);
+        const std::size_t before = allocations.load();
+        (void)trainer.train();
+        return allocations.load() - before;
+    };
+    const std::size_t two_steps = count_to(4), six_steps = count_to(10);
+    INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
+    CHECK(six_steps == two_steps);
 }

@@ -53,6 +53,8 @@ public:
     void copy_from_host(std::span<const Real> host, vector& v) const {
         v.assign(host.begin(), host.end());
     }
+    // Into caller-owned host memory of v.size() values (no allocation).
+    void copy_to_host(const vector& v, std::span<Real> out) const { std::copy(v.begin(), v.end(), out.begin()); }
     [[nodiscard]] std::vector<Real> to_host(const vector& v) const { return v; }
     void copy(const vector& src, vector& dst) const { dst = src; }
 };

@@ -105,6 +105,8 @@ public:
         v.resize(host.size());
         ::thrust::copy(host.begin(), host.end(), v.begin());
     }
+    // Into caller-owned host memory of v.size() values (no allocation).
+    void copy_to_host(const vector& v, std::span<Real> out) const { ::thrust::copy(v.begin(), v.end(), out.begin()); }
     [[nodiscard]] std::vector<Real> to_host(const vector& v) const {
         std::vector<Real> host(v.size());
         ::thrust::copy(v.begin(), v.end(), host.begin());

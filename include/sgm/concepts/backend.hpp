@@ -12,7 +12,10 @@
 //  6. b.max_of(n, f) returns max over i of f(i) (0 for n == 0).
 //  7. b.find_first(n, pred) returns the smallest i with pred(i), or n if none.
 //  8. b.copy_from_host(span, v), b.to_host(v) and b.copy(src, dst) move values.
+// Optional: b.copy_to_host(v, span) into caller-owned memory, which lets loops
+// that read results every step avoid allocating (sgm::copy_to_host below).
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <span>
@@ -50,5 +53,17 @@ concept backend =
         { b.to_host(cv) } -> std::same_as<std::vector<typename B::value_type>>;
         b.copy(cv, v);
     };
+
+// v's values into out (out.size() == v.size()): the backend's copy_to_host when
+// it has one, else through to_host (one allocation).
+template <backend B>
+void copy_to_host(const B& b, const typename B::vector& v, std::span<typename B::value_type> out) {
+    if constexpr (requires { b.copy_to_host(v, out); }) {
+        b.copy_to_host(v, out);
+    } else {
+        const auto host = b.to_host(v);
+        std::copy(host.begin(), host.end(), out.begin());
+    }
+}
 
 }  // namespace sgm

@@ -9,15 +9,17 @@
 //   ... forward, backward ...; opt.step();
 //
 // Each step copies one partial sum of squares per 4,096 gradient values to the
-// host (for the global norm, the clip factor and the non-finite check); the
+// host, into a buffer kept between steps (for the global norm, the clip factor and the non-finite check); the
 // moments stay in backend memory. The moments are flat over the trainable
 // tensors in list order, as the host optimizer's, so checkpoints are shared.
 
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <utility>
 #include <vector>
 
+#include "../concepts/backend.hpp"
 #include "../error.hpp"
 #include "../nn/backend_parameters.hpp"
 #include "adam.hpp"
@@ -45,6 +47,7 @@ public:
         m_ = be_.make_vector(count_);
         v_ = be_.make_vector(count_);
         partials_ = be_.make_vector(chunks);
+        partials_host_.resize(chunks);
     }
 
     // One update from the tensors' gradients; returns the global gradient norm
@@ -96,8 +99,9 @@ private:
                                                                          t.size, chunk});
             first += chunks;
         }
+        sgm::copy_to_host(be_, partials_, std::span<Real>(partials_host_));
         double sum = 0;
-        for (const Real p : be_.to_host(partials_)) sum += double(p);
+        for (const Real p : partials_host_) sum += double(p);
         if (!std::isfinite(sum)) throw_non_finite();
         return std::sqrt(sum);
     }
@@ -128,6 +132,7 @@ private:
     adam_options options_;
     Backend be_;
     typename Backend::vector m_, v_, partials_;
+    std::vector<Real> partials_host_;
     std::size_t count_ = 0, steps_ = 0;
 };
 

@@ -16,10 +16,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "../concepts/backend.hpp"
 #include "../error.hpp"
 #include "../nn/layer.hpp"
 #include "batch_key.hpp"
@@ -70,7 +72,8 @@ public:
                                                                    key.first_sample, noise_draw, n, d, blocks});
         model.forward(data(x_), coef + kernels::dsm_t * n, data(score_), n);
         be_.for_each_index(n, kernels::dsm_residual_squares<Real>{data(score_), data(z_), coef, data(squares_), n, d});
-        const std::vector<Real> squares = be_.to_host(squares_);
+        sgm::copy_to_host(be_, squares_, std::span<Real>(squares_host_));
+        const std::vector<Real>& squares = squares_host_;
         double total = 0;
         for (std::size_t b = 0; b < n; ++b) {
             const double loss = weight_[b] * rho * double(squares[b]);
@@ -99,6 +102,7 @@ private:
             squares_ = be_.make_vector(n);
             coef_ = be_.make_vector(kernels::dsm_columns * n);
             coef_host_.resize(kernels::dsm_columns * n);
+            squares_host_.resize(n);
             weight_.resize(n);
             batch_ = n;
         }
@@ -111,7 +115,7 @@ private:
     Loss loss_;
     Backend be_;
     typename Backend::vector x_, z_, score_, dscore_, squares_, coef_;
-    std::vector<Real> coef_host_;
+    std::vector<Real> coef_host_, squares_host_;
     std::vector<double> weight_;
     std::size_t batch_ = 0, values_ = 0;
 };
