@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """The MNIST samplers of sgm-sample written again in PyTorch on the same network and
-weights, for a side-by-side speed comparison on the CPU.
+weights, for a side-by-side speed comparison on the CPU or a GPU.
 
     /usr/bin/python3 pytorch_sampler.py --model models/mnist_vp/weights.safetensors \
-        [--sampler pc|ode] [--steps 1000] [--batch 64] [--threads 1 2] [--png FILE]
+        [--sampler pc|ode] [--steps 1000] [--batch 64] [--threads 1 2] [--png FILE] \
+        [--device cuda]
 
 pc:  reverse diffusion + Langevin (snr 0.16, per-sample norms), corrector first, as
      sgm's pc_sample does; the last predictor step is replaced by Tweedie denoising.
      2N network evaluations per sample.
 ode: the probability-flow ODE with scipy's RK45 (solve_ivp, rtol = atol = 1e-5) on
-     the flattened batch, as the paper's code does, then Tweedie denoising.
+     the flattened batch, as the paper's code does, then Tweedie denoising. On a GPU
+     the network runs there and the solver on the CPU, as in the paper's code.
 
 The network is benchmarks/pytorch_unet.py's (checked against sgm's output to 1e-6);
 the score is net(x, c)/σ(t) with c = 999·t (VP) or σ(t) (VE), as sgm's
@@ -64,13 +66,7 @@ class SDE:
 def load_model(path):
     tensors, meta = pytorch_unet.read_safetensors(path)
     cfg = {k[len("config."):]: v for k, v in meta.items() if k.startswith("config.")}
-    sizes = lambda key: [int(v) for v in cfg[key].split(",") if v]
-    net = pytorch_unet.UNet(channels=int(cfg["unet.channels"]), height=int(cfg["unet.height"]),
-                            width=int(cfg["unet.width"]), base_channels=int(cfg["unet.base_channels"]),
-                            multipliers=tuple(sizes("unet.multipliers")),
-                            blocks_per_level=int(cfg["unet.blocks_per_level"]),
-                            attention_resolutions=tuple(sizes("unet.attention_resolutions")),
-                            dropout=float(cfg["unet.dropout"]))
+    net = pytorch_unet.build(pytorch_unet.config_of_model(meta))
     if cfg.get("unet.embedding", "sinusoidal") != "sinusoidal" or cfg.get("score.conditioning") != "automatic":
         raise SystemExit("this script supports sinusoidal embeddings with automatic conditioning")
     pytorch_unet.load_sgm_weights(net, path)
@@ -84,17 +80,17 @@ def score_fn(net, sde):
     def score(x, t):
         sigma = sde.marginal_std(t)
         c = sigma if sde.kind == "ve" else (sde.n - 1) * t / sde.T
-        cond = torch.full((x.shape[0],), c, dtype=x.dtype)
+        cond = torch.full((x.shape[0],), c, dtype=x.dtype, device=x.device)
         return net(x, cond) / sigma
     return score
 
 
 @torch.no_grad()
-def pc_sample(net, sde, shape, batch, steps, snr, seed):
-    gen = torch.Generator().manual_seed(seed)
+def pc_sample(net, sde, shape, batch, steps, snr, seed, device):
+    gen = torch.Generator(device=device).manual_seed(seed)
     score = score_fn(net, sde)
     eps = 1e-5 if sde.kind == "ve" else 1e-3
-    x = torch.randn((batch,) + shape, generator=gen) * sde.prior_std()
+    x = torch.randn((batch,) + shape, generator=gen, device=device) * sde.prior_std()
     times = np.linspace(sde.T, eps, steps)
     d = float(np.prod(shape))
     dt_level = sde.T / steps
@@ -105,13 +101,13 @@ def pc_sample(net, sde, shape, batch, steps, snr, seed):
         alpha = 1.0 if sde.kind == "ve" else 1.0 - (sde.a * dt_level + (sde.b - sde.a) * dt_level * k / (steps - 1))
         s_norm2 = (s.reshape(batch, -1) ** 2).sum(1)
         step = 2 * alpha * snr * snr * d / s_norm2
-        z = torch.randn(x.shape, generator=gen)
+        z = torch.randn(x.shape, generator=gen, device=device)
         x = x + step.view(-1, 1, 1, 1) * s + torch.sqrt(2 * step).view(-1, 1, 1, 1) * z
         s = score(x, t)
         if i + 1 == steps:  # Tweedie denoising
             sigma, m = sde.marginal_std(t), sde.mean_coefficient(t)
             return (x + sigma * sigma * s) / m
-        z = torch.randn(x.shape, generator=gen)
+        z = torch.randn(x.shape, generator=gen, device=device)
         if sde.kind == "vp":
             beta = sde.a * dt_level + (sde.b - sde.a) * dt_level * k / (steps - 1)
             x = x - (math.sqrt(1 - beta) - 1) * x + beta * s + math.sqrt(beta) * z
@@ -123,23 +119,23 @@ def pc_sample(net, sde, shape, batch, steps, snr, seed):
 
 
 @torch.no_grad()
-def ode_sample(net, sde, shape, batch, rtol, atol, seed):
+def ode_sample(net, sde, shape, batch, rtol, atol, seed, device):
     from scipy import integrate
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=device).manual_seed(seed)
     score = score_fn(net, sde)
     eps = 1e-5 if sde.kind == "ve" else 1e-3
-    x0 = (torch.randn((batch,) + shape, generator=gen) * sde.prior_std()).numpy().reshape(-1)
+    x0 = (torch.randn((batch,) + shape, generator=gen, device=device) * sde.prior_std()).cpu().numpy().reshape(-1)
     nfe = [0]
 
     def rhs(t, y):
         nfe[0] += 1
-        x = torch.from_numpy(y.astype(np.float32)).reshape((batch,) + shape)
+        x = torch.from_numpy(y.astype(np.float32)).reshape((batch,) + shape).to(device)
         g = sde.diffusion(t)
         f = torch.zeros_like(x) if sde.kind == "ve" else -0.5 * sde.beta(t) * x
-        return (f - 0.5 * g * g * score(x, t)).numpy().reshape(-1).astype(np.float64)
+        return (f - 0.5 * g * g * score(x, t)).cpu().numpy().reshape(-1).astype(np.float64)
 
     sol = integrate.solve_ivp(rhs, (sde.T, eps), x0, rtol=rtol, atol=atol, method="RK45")
-    x = torch.from_numpy(sol.y[:, -1].astype(np.float32)).reshape((batch,) + shape)
+    x = torch.from_numpy(sol.y[:, -1].astype(np.float32)).reshape((batch,) + shape).to(device)
     sigma, m = sde.marginal_std(eps), sde.mean_coefficient(eps)
     return (x + sigma * sigma * score(x, eps)) / m, nfe[0] + 1
 
@@ -156,19 +152,25 @@ def main():
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--png", help="write the last batch as a PNG grid (needs python3-pil)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (then --threads is not used)")
     a = p.parse_args()
+    device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: this PyTorch sees no CUDA device")
     net, sde, shape, data_range = load_model(a.model)
-    for threads in a.threads:
+    net = net.to(device)
+    for threads in a.threads if device.type == "cpu" else a.threads[:1]:
         pytorch_unet.set_threads(threads)
         start = time.perf_counter()
         if a.sampler == "pc":
-            x, nfe = pc_sample(net, sde, shape, a.batch, a.steps, a.snr, a.seed), 2 * a.steps
+            x, nfe = pc_sample(net, sde, shape, a.batch, a.steps, a.snr, a.seed, device), 2 * a.steps
         else:
-            x, nfe = ode_sample(net, sde, shape, a.batch, a.rtol, a.atol, a.seed)
+            x, nfe = ode_sample(net, sde, shape, a.batch, a.rtol, a.atol, a.seed, device)
+        pytorch_unet.synchronize(device)
         seconds = time.perf_counter() - start
         print(f"pytorch {torch.__version__}, {a.sampler}"
               f"{' N ' + str(a.steps) if a.sampler == 'pc' else f' rk45 rtol {a.rtol} atol {a.atol}'}, "
-              f"batch {a.batch}, {threads} thread(s): {seconds:.1f} s, {a.batch / seconds:.3f} samples/s, "
+              f"batch {a.batch}, {device if device.type != 'cpu' else str(threads) + ' thread(s)'}: {seconds:.1f} s, {a.batch / seconds:.3f} samples/s, "
               f"{nfe} network evaluations per batch", flush=True)
     if a.png:
         from PIL import Image
@@ -180,7 +182,7 @@ def main():
         grid = np.zeros((rows * shape[1], cols * shape[2]), dtype=np.uint8)
         for i in range(a.batch):
             r, c = divmod(i, cols)
-            grid[r * shape[1]:(r + 1) * shape[1], c * shape[2]:(c + 1) * shape[2]] = (x[i, 0].numpy() * 255).round()
+            grid[r * shape[1]:(r + 1) * shape[1], c * shape[2]:(c + 1) * shape[2]] = (x[i, 0].cpu().numpy() * 255).round()
         Image.fromarray(grid).save(a.png)
 
 

@@ -5,6 +5,7 @@ reference for its outputs and its speed.
     /usr/bin/python3 pytorch_unet.py --check DIR       # DIR from `sgm_bench_unet --export DIR`
     /usr/bin/python3 pytorch_unet.py --bench [--json FILE] [--batches 64 128] [--threads 1 2]
     /usr/bin/python3 pytorch_unet.py --layers [--batches 64] [--threads 1]
+    /usr/bin/python3 pytorch_unet.py --train [--device cuda] [--batches 256 1024]
 
 --check loads sgm's weights (DIR/weights.safetensors) and a batch with sgm's
 forward output (DIR/batch.safetensors) into this network, runs the forward in
@@ -14,6 +15,12 @@ eval mode in float32 and float64, prints the largest differences and fails
 --bench times the forward (eval mode, no autograd) and the forward + backward
 (training mode: dropout on; gradients of every parameter and of the input) in
 images/s, after a warm-up, keeping the fastest of several repetitions.
+
+--train times whole training steps, as sgm's trainer takes them: the continuous
+denoising score-matching loss (VP, beta 0.1..20, sigma^2 weighting, mean over values),
+backward, global gradient-norm clipping at 1, Adam (lr 2e-4) and an EMA of the
+weights (rate 0.9999), dropout on; images/s. --device cuda runs --bench and --train on
+the GPU (float32; cudnn.benchmark on, synchronized before each clock reading).
 
 --layers times each distinct conv, group norm, SiLU and attention shape of the
 network on its own, as `sgm_bench_unet --layers` does, for a per-layer comparison.
@@ -224,6 +231,16 @@ def read_safetensors(path):
     return out, meta
 
 
+def config_of_model(meta):
+    """The network's configuration from a bundled model's safetensors metadata."""
+    cfg = {k[len("config."):]: v for k, v in meta.items() if k.startswith("config.")}
+    sizes = lambda key: [int(v) for v in cfg[key].split(",") if v]
+    return {"channels": int(cfg["unet.channels"]), "height": int(cfg["unet.height"]),
+            "width": int(cfg["unet.width"]), "base_channels": int(cfg["unet.base_channels"]),
+            "multipliers": sizes("unet.multipliers"), "blocks_per_level": int(cfg["unet.blocks_per_level"]),
+            "attention_resolutions": sizes("unet.attention_resolutions"), "dropout": float(cfg["unet.dropout"])}
+
+
 def load_sgm_weights(net, path):
     """Copies sgm's parameters into net; every name must match both ways, with equal shapes."""
     tensors, _ = read_safetensors(path)
@@ -311,26 +328,28 @@ def best_rate(fn, batch, warmup, reps, min_seconds):
     return wall_best, cpu_best, share
 
 
-def bench(batches, threads_list, reps, min_seconds, config):
+def bench(batches, threads_list, reps, min_seconds, config, device=torch.device("cpu")):
     rows = []
     torch.manual_seed(0)
     for threads in threads_list:
         set_threads(threads)
         for batch in batches:
-            net = build(config).float()
-            x = torch.randn(batch, config["channels"], config["height"], config["width"])
-            c = torch.rand(batch) * 999
+            net = build(config).float().to(device)
+            x = torch.randn(batch, config["channels"], config["height"], config["width"], device=device)
+            c = torch.rand(batch, device=device) * 999
             dy = torch.randn_like(x)
             xg = x.clone().requires_grad_(True)
 
             def forward():
                 with torch.no_grad():
                     net(x, c)
+                synchronize(device)
 
             def forward_backward():
                 net.zero_grad(set_to_none=True)
                 xg.grad = None
                 net(xg, c).backward(dy)
+                synchronize(device)
 
             net.eval()
             fwd, fwd_cpu, fwd_share = best_rate(forward, batch, 2, reps, min_seconds)
@@ -342,6 +361,45 @@ def bench(batches, threads_list, reps, min_seconds, config):
             print(f"pytorch threads {threads} batch {batch:4d}: forward {fwd:8.1f} img/s ({fwd_cpu:.1f} per CPU-s), "
                   f"forward+backward {fb:8.1f} img/s ({fb_cpu:.1f} per CPU-s); "
                   f"CPU share off the main thread {fwd_share:.2f}, {fb_share:.2f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train_bench(batches, device, reps, min_seconds, config):
+    """Training images/s per batch size (see --train)."""
+    rows = []
+    torch.manual_seed(0)
+    beta_min, beta_max = 0.1, 20.0
+    for batch in batches:
+        net = build(config).float().to(device).train()
+        ema = [p.detach().clone() for p in net.parameters()]
+        opt = torch.optim.Adam(net.parameters(), lr=2e-4)
+        x0 = torch.rand(batch, config["channels"], config["height"], config["width"], device=device) * 2 - 1
+
+        def step():
+            t = torch.rand(batch, device=device) * (1 - 1e-5) + 1e-5
+            log_mean = -0.25 * t * t * (beta_max - beta_min) - 0.5 * t * beta_min
+            mean, std = torch.exp(log_mean), torch.sqrt(-torch.expm1(2 * log_mean))
+            z = torch.randn_like(x0)
+            x = mean.view(-1, 1, 1, 1) * x0 + std.view(-1, 1, 1, 1) * z
+            score = net(x, 999 * t) / std.view(-1, 1, 1, 1)
+            loss = ((std.view(-1, 1, 1, 1) * score + z) ** 2).mean(dim=(1, 2, 3)).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            with torch.no_grad():
+                for e, p in zip(ema, net.parameters()):
+                    e.mul_(0.9999).add_(p.detach(), alpha=1 - 0.9999)
+            synchronize(device)
+
+        rate, _, _ = best_rate(step, batch, 2, reps, min_seconds)
+        rows.append({"batch": batch, "train": rate})
+        print(f"pytorch {device} batch {batch:5d}: training {rate:9.1f} img/s", file=sys.stderr, flush=True)
     return rows
 
 
@@ -434,9 +492,20 @@ def main():
     p.add_argument("--reps", type=int, default=5, help="timed repetitions (the fastest is kept)")
     p.add_argument("--min-seconds", type=float, default=1.0, help="minimum length of one repetition")
     p.add_argument("--json", metavar="FILE", help="also write the bench results as JSON")
+    p.add_argument("--train", action="store_true", help="time whole training steps (loss, Adam, EMA)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (for --bench and --train)")
+    p.add_argument("--model", metavar="FILE", help="--bench/--train: the network of this bundled model "
+                   "(e.g. models/mnist_vp/weights.safetensors) instead of the default unet_config")
     args = p.parse_args()
-    if not args.check and not args.bench and not args.layers:
-        p.error("give --check DIR, --bench or --layers")
+    if not args.check and not args.bench and not args.layers and not args.train:
+        p.error("give --check DIR, --bench, --layers or --train")
+    config = config_of_model(read_safetensors(args.model)[1]) if args.model else DEFAULT_CONFIG
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            p.error("--device cuda: this PyTorch sees no CUDA device")
+        torch.backends.cudnn.benchmark = True
+        args.threads = args.threads[:1]  # the thread count does not apply to the GPU work
     if args.check:
         # float32 rounding puts both networks within ~1e-6 of the float64 reference
         # (relative to max |y|); one weight off by 1e-2 moves the output by ~5e-5.
@@ -451,8 +520,8 @@ def main():
                 print(f"# pytorch layers, batch {batch}, {threads} thread(s), float32")
                 time_layers(batch, threads, args.reps, args.min_seconds, DEFAULT_CONFIG)
     if args.bench:
-        rows = bench(args.batches, args.threads, args.reps, args.min_seconds, DEFAULT_CONFIG)
-        print(f"PyTorch {torch.__version__}, float32, NCHW, MKL-DNN {torch.backends.mkldnn.is_available()}")
+        rows = bench(args.batches, args.threads, args.reps, args.min_seconds, config, device)
+        print(f"PyTorch {torch.__version__}, float32, NCHW, {device}, MKL-DNN {torch.backends.mkldnn.is_available()}")
         print(f"{'threads':>7} {'batch':>5} {'forward img/s':>14} {'per CPU-s':>10} "
               f"{'fwd+bwd img/s':>14} {'per CPU-s':>10}")
         for r in rows:
@@ -461,6 +530,13 @@ def main():
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"torch": torch.__version__, "rows": rows}, f, indent=1)
+    if args.train:
+        if device.type == "cpu":
+            set_threads(args.threads[0])
+        rows = train_bench(args.batches, device, args.reps, args.min_seconds, config)
+        print(f"PyTorch {torch.__version__}, float32, {device}: training images/s")
+        for r in rows:
+            print(f"batch {r['batch']:>5}: {r['train']:.1f}")
     return 0
 
 
