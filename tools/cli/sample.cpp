@@ -5,16 +5,22 @@
 //   sgm-sample --model mnist_ve --sampler ode --count 16 --out ode.png --npy ode.npy
 //   sgm-sample --predictor euler-maruyama --corrector none --steps 250
 //   sgm-sample --class all --count 80 --columns 8 --check-with mnist_classifier   # a row per digit
+//   sgm-sample-cuda --count 1024 --batch 1024    # on an NVIDIA GPU (CUDA builds)
 //
 // Samples are drawn in batches of --batch; sample i always gets the same noise
 // (counter-based, keyed by --seed and i), so the pictures do not depend on --batch
 // or --threads.
+//
+// sgm-sample-cuda is this program compiled by nvcc (SGM_ENABLE_CUDA=ON): with
+// --device cuda (its default) the network runs as nn::backend_unet and the
+// sampler's state lives on the GPU; --device cpu gives the CPU path.
 
 #include <sgm/data/scaling.hpp>
 #include <sgm/io/npy.hpp>
 #include <sgm/control/guided_score.hpp>
 #include <sgm/models/classifier_model.hpp>
 #include <sgm/models/image_model.hpp>
+#include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/classifier_guide.hpp>
 #include <sgm/sample/step_info.hpp>
 
@@ -24,6 +30,12 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#if SGM_CUDA_COMPILER
+#include <cuda_runtime.h>
+
+#include <sgm/backend/thrust.hpp>
+#endif
 
 #include "classify.hpp"
 #include "flags.hpp"
@@ -49,6 +61,7 @@ struct settings {
     std::size_t frames = 10;
     std::size_t zoom = 3;
     bool quiet = false;
+    std::string device = SGM_CUDA_COMPILER ? "cuda" : "cpu";
 };
 
 // Pixels of the model's range -> [0, 1] for pictures and files (samples leave the
@@ -97,12 +110,12 @@ void check_samples(const settings& s, const std::vector<Real>& pixels, const std
                     agree, s.count);
 }
 
-// set_labels(model, first, n) prepares the model for samples [first, first + n).
-template <class Model, class SDE, class SetLabels>
+// set_labels(model, first, n) prepares the model for samples [first, first + n);
+// the sampler runs on the backend be (the model's).
+template <class Model, class SDE, class SetLabels, class Backend>
 int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec,
-           SetLabels&& set_labels) {
+           SetLabels&& set_labels, const Backend& be) {
     const std::size_t dim = spec.dim();
-    const sgm::tbb_backend<Real> be(s.threads);
     std::vector<Real> pixels;
     pixels.reserve(s.count * dim);
     std::size_t nfe = 0;
@@ -166,7 +179,8 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
 // Unconditional, or guided towards the requested classes by the time-conditioned classifier.
 template <class Model, class SDE>
 int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec) {
-    if (!s.guidance.enabled()) return sample(s, model, sde, spec, [](Model&, std::size_t, std::size_t) {});
+    if (!s.guidance.enabled())
+        return sample(s, model, sde, spec, [](Model&, std::size_t, std::size_t) {}, sgm::tbb_backend<Real>(s.threads));
     auto c = sgm::models::load_classifier<Real>(cli::resolve_model(s.guidance.classifier, "--classifier"), s.threads);
     cli::guidance_choice::check_compatible(c.spec, spec, s.guidance.classifier);
     if (s.guidance.classes != "all") (void)s.guidance.fixed_class(c.network.classes());  // a bad --class fails early
@@ -175,9 +189,33 @@ int sample(const settings& s, Model& model, const SDE& sde, const sgm::models::i
     std::printf("guided by %s towards %s, scale %g\n", s.guidance.classifier.c_str(),
                 s.guidance.classes == "all" ? "class r in row r" : ("class " + s.guidance.classes).c_str(),
                 s.guidance.scale);
-    return sample(s, guided, sde, spec, [&](auto& g, std::size_t first, std::size_t n) {
-        g.set_labels(s.guidance.labels(first, n, s.columns, guide.classes()));
-    });
+    return sample(
+        s, guided, sde, spec,
+        [&](auto& g, std::size_t first, std::size_t n) {
+            g.set_labels(s.guidance.labels(first, n, s.columns, guide.classes()));
+        },
+        sgm::tbb_backend<Real>(s.threads));
+}
+
+// --device cuda: the same network as nn::backend_unet and the sampler on the GPU.
+template <class Model, class SDE>
+int sample_on_gpu([[maybe_unused]] const settings& s, [[maybe_unused]] Model& model,
+                  [[maybe_unused]] const SDE& sde, [[maybe_unused]] const sgm::models::image_model_spec& spec) {
+#if SGM_CUDA_COMPILER
+    if (s.guidance.enabled())
+        throw cli::usage_error("--device cuda: classifier guidance runs on the CPU only; use --device cpu");
+    if (!s.trajectory.empty())
+        throw cli::usage_error("--device cuda: --trajectory is recorded on the CPU only; use --device cpu");
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
+        throw sgm::error("--device cuda: no CUDA device is visible (use --device cpu)");
+    using gpu = sgm::thrust_backend<Real, sgm::thrust_cuda>;
+    sgm::nn::score_network on_gpu(sgm::nn::backend_unet<gpu>(model.network()), model.sde(), spec.score, gpu{});
+    return sample(s, on_gpu, sde, spec, [](auto&, std::size_t, std::size_t) {}, gpu{});
+#else
+    throw cli::usage_error("--device cuda: this sgm-sample was built without CUDA; configure with "
+                           "-DSGM_ENABLE_CUDA=ON and run sgm-sample-cuda");
+#endif
 }
 
 int run(int argc, char** argv) {
@@ -197,6 +235,8 @@ int run(int argc, char** argv) {
     f.add("--npy", s.npy, "FILE.npy", "also write the samples as float32 (count, C, H, W) in [0, 1]");
     f.add("--trajectory", s.trajectory, "FILE.png", "also draw x(t) of the first samples at several times");
     f.add("--frames", s.frames, "N", "columns of the trajectory picture");
+    f.add("--device", s.device, "cpu|cuda", "where the network and the sampler run (cuda: sgm-sample-cuda only)",
+          {"cpu", "cuda"});
     f.parse(argc, argv);
     if (s.frames < 2) throw cli::usage_error("--frames " + std::to_string(s.frames) + " must be at least 2");
     if (s.zoom > 16) throw cli::usage_error("--zoom " + std::to_string(s.zoom) + " is too large; expected 1 to 16");
@@ -204,6 +244,7 @@ int run(int argc, char** argv) {
     const auto path = cli::resolve_model(s.model);
     return sgm::models::with_image_model<Real>(path, s.threads, s.sampler.sde_levels(),
                                                [&](auto& model, const auto& sde, const auto& spec) {
+                                                   if (s.device == "cuda") return sample_on_gpu(s, model, sde, spec);
                                                    return sample(s, model, sde, spec);
                                                });
 }
