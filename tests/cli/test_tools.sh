@@ -140,6 +140,8 @@ expect 2 "--snr 'nan' is not a finite number" -- "$tools/sgm-sample" --snr nan
 expect 2 "unknown argument '--frobnicate'" -- "$tools/sgm-sample" --frobnicate
 expect 2 "--device cuda: this sgm-sample was built without CUDA" -- "$tools/sgm-sample" --device cuda --count 1
 expect 2 "--device 'gpu' is not one of: cpu, cuda" -- "$tools/sgm-sample" --device gpu
+expect 2 "--device cuda: this sgm-train was built without CUDA" -- "$tools/sgm-train" --device cuda --steps 1 \
+    --out "$work/no_cuda"
 expect 2 "--count needs a value" -- "$tools/sgm-sample" --count
 expect 2 "--model 'no_such_model': no such file" -- "$tools/sgm-sample" --model no_such_model
 expect 2 "--sde 'ou' is not one of" -- "$tools/sgm-train" --sde ou

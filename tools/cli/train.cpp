@@ -10,10 +10,15 @@
 //
 //   sgm-train --sde vp --steps 20000 --out runs/mnist_vp
 //   sgm-sample --model runs/mnist_vp/weights.safetensors --out digits.png
+//
+// sgm-train-cuda is this program compiled by nvcc (SGM_ENABLE_CUDA=ON): with
+// --device cuda (its default) the U-Net is an nn::backend_unet and the loss,
+// Adam and the EMA run on the GPU; checkpoints and weights are the same files.
 
 #include <sgm/data/scaling.hpp>
 #include <sgm/models/image_model.hpp>
 #include <sgm/models/sde_spec.hpp>
+#include <sgm/nn/backend_unet.hpp>
 #include <sgm/nn/score_network.hpp>
 #include <sgm/nn/unet.hpp>
 #include <sgm/train/checkpoint.hpp>
@@ -25,6 +30,12 @@
 #include <optional>
 #include <sstream>
 #include <string>
+
+#if SGM_CUDA_COMPILER
+#include <cuda_runtime.h>
+
+#include <sgm/backend/thrust.hpp>
+#endif
 
 #include "../../examples/common/loss_curve.hpp"
 #include "datasets.hpp"
@@ -51,6 +62,7 @@ struct settings {
     std::filesystem::path out = "sgm_train_output";
     bool resume = false;
     std::filesystem::path init;  // weights file to start from (fine-tuning); empty: random initialization
+    std::string device = SGM_CUDA_COMPILER ? "cuda" : "cpu";
 };
 
 std::vector<std::size_t> size_list(const std::string& flag, const std::string& text) {
@@ -120,14 +132,10 @@ init_record load_init(const std::filesystem::path& path, const sgm::models::imag
     return {text("training.steps"), text("training.command")};
 }
 
-template <class SDE>
-int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec& spec,
-          sgm::data::image_set<Real>& data, const std::string& command) {
-    sgm::nn::unet<Real> net(spec.network, sgm::nn::cpu_context(s.threads));
-    sgm::nn::score_network model(std::move(net), sde, spec.score, sgm::tbb_backend<Real>(s.threads));
-    std::optional<init_record> init;
-    if (!s.init.empty()) init = load_init(s.init, spec, model.network().parameters());
-
+// The run, for a score model over the host unet or (--device cuda) a backend_unet.
+template <class Model, class SDE>
+int train(const settings& s, Model& model, const SDE& sde, const sgm::models::image_model_spec& spec,
+          sgm::data::image_set<Real>& data, const std::string& command, const std::optional<init_record>& init) {
     auto config = sgm::models::to_config(spec);
     config["training.batch"] = std::to_string(s.batch);
     config["training.learning_rate"] = cli::detail::show(s.learning_rate);
@@ -168,9 +176,11 @@ int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec
         std::printf("resumed from %s at step %llu\n", o.checkpoint_path.string().c_str(),
                     static_cast<unsigned long long>(trainer.step()));
     }
-    std::printf("training: %zu steps of batch %zu on %zu images (%s), %s SDE, %zu parameters, %d threads\n", s.steps,
+    const std::string where = s.device == "cuda" ? std::string("on the GPU")
+                                                 : std::to_string(sgm::nn::cpu_context(s.threads).threads()) + " threads";
+    std::printf("training: %zu steps of batch %zu on %zu images (%s), %s SDE, %zu parameters, %s\n", s.steps,
                 s.batch, data.size(), s.dataset.c_str(), sgm::models::to_string(spec.sde).c_str(),
-                trainer.parameters().trainable_count(), sgm::nn::cpu_context(s.threads).threads());
+                trainer.parameters().trainable_count(), where.c_str());
     std::fflush(stdout);
     const auto summary = trainer.train();
     if (summary.last_step > summary.first_step)
@@ -196,6 +206,26 @@ int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec
     std::printf("wrote %s/: weights.safetensors (EMA), checkpoint.safetensors, loss.csv%s\n", s.out.string().c_str(),
                 png ? ", loss.png" : "");
     return 0;
+}
+
+template <class SDE>
+int train(const settings& s, const SDE& sde, const sgm::models::image_model_spec& spec,
+          sgm::data::image_set<Real>& data, const std::string& command) {
+    sgm::nn::unet<Real> net(spec.network, sgm::nn::cpu_context(s.threads));
+    std::optional<init_record> init;
+    if (!s.init.empty()) init = load_init(s.init, spec, net.parameters());
+    if (s.device == "cuda") {
+#if SGM_CUDA_COMPILER
+        int devices = 0;
+        if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
+            throw sgm::error("--device cuda: no CUDA device is visible (use --device cpu)");
+        using gpu = sgm::thrust_backend<Real, sgm::thrust_cuda>;
+        sgm::nn::score_network model(sgm::nn::backend_unet<gpu>(std::move(net)), sde, spec.score, gpu{});
+        return train(s, model, sde, spec, data, command, init);
+#endif
+    }
+    sgm::nn::score_network model(std::move(net), sde, spec.score, sgm::tbb_backend<Real>(s.threads));
+    return train(s, model, sde, spec, data, command, init);
 }
 
 int run(int argc, char** argv) {
@@ -228,8 +258,13 @@ int run(int argc, char** argv) {
     f.add("--resume", s.resume, "continue from OUT/checkpoint.safetensors if it exists");
     f.add("--init", s.init, "FILE",
           "start from this trained model's weights (same network, SDE and data; new optimizer state)");
+    f.add("--device", s.device, "cpu|cuda", "where the network, the loss and the optimizer run (cuda: sgm-train-cuda)",
+          {"cpu", "cuda"});
     f.parse(argc, argv);
     if (s.ema >= 1) throw cli::usage_error("--ema " + cli::detail::show(s.ema) + " must be below 1");
+    if (s.device == "cuda" && !SGM_CUDA_COMPILER)
+        throw cli::usage_error("--device cuda: this sgm-train was built without CUDA; configure with "
+                               "-DSGM_ENABLE_CUDA=ON and run sgm-train-cuda");
 
     std::string command = "sgm-train";
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];

@@ -1,0 +1,3 @@
+// sgm-train-cuda: train.cpp compiled by nvcc, so that --device cuda (the
+// default here) trains the U-Net on an NVIDIA GPU.
+#include "train.cpp"
