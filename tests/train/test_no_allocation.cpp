@@ -90,6 +90,22 @@ std::size_t allocations_after_warm_up(Step&& step) {
     return allocations.load() - before;
 }
 
+// A trainer after a warm-up run: 2 more steps and 6 more steps allocate the same.
+// Each train() call has a fixed overhead (its summary, clocks); per step there is none.
+template <class Trainer>
+void require_no_allocation_per_step(Trainer& trainer) {
+    (void)trainer.train();  // warm-up
+    auto count_to = [&](std::size_t steps) {
+        trainer.set_total_steps(steps);
+        const std::size_t before = allocations.load();
+        (void)trainer.train();
+        return allocations.load() - before;
+    };
+    const std::size_t two_steps = count_to(4), six_steps = count_to(10);
+    INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
+    CHECK(six_steps == two_steps);
+}
+
 }  // namespace
 
 TEST_CASE("a U-Net training step allocates nothing after warm-up", "[train][allocation]") {
@@ -139,17 +155,7 @@ TEST_CASE("the trainer's allocations do not grow with the number of steps", "[tr
     o.steps = 2;
     sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss<sgm::ve_sde<Real>>(sde),
                                 std::span<const Real>(data), 40, o);
-    (void)trainer.train();  // warm-up
-    // Each train() call has a fixed overhead (its summary, clocks); per step there is none.
-    auto count_to = [&](std::size_t steps) {
-        trainer.set_total_steps(steps);
-        const std::size_t before = allocations.load();
-        (void)trainer.train();
-        return allocations.load() - before;
-    };
-    const std::size_t two_steps = count_to(4), six_steps = count_to(10);
-    INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
-    CHECK(six_steps == two_steps);
+    require_no_allocation_per_step(trainer);
 }
 
 TEST_CASE("backend networks evaluate scores and VJPs without allocating after warm-up", "[train][allocation]") {
@@ -202,14 +208,5 @@ TEST_CASE("training steps on a backend network allocate nothing after warm-up", 
     o.batch_size = 4;
     o.steps = 2;
     sgm::train::trainer trainer(model, sgm::train::continuous_dsm_loss(sde), std::span<const Real>(pixels), 40, o);
-    (void)trainer.train();
-    auto count_to = [&](std::size_t steps) {
-        trainer.set_total_steps(steps);
-        const std::size_t before = allocations.load();
-        (void)trainer.train();
-        return allocations.load() - before;
-    };
-    const std::size_t two_steps = count_to(4), six_steps = count_to(10);
-    INFO("allocations: " << two_steps << " for 2 steps, " << six_steps << " for 6 steps");
-    CHECK(six_steps == two_steps);
+    require_no_allocation_per_step(trainer);
 }

@@ -71,24 +71,12 @@ public:
 
     [[nodiscard]] training_state<Real> capture(std::uint64_t step, std::uint64_t seed, config_map config) const {
         sync();
-        training_state<Real> s;
-        s.step = step;
-        s.seed = seed;
-        s.model = params_.flatten_values();
-        s.ema = average_.shadow();
-        s.ema_updates = average_.updates();
-        s.adam_m = optimizer_.first_moment();
-        s.adam_v = optimizer_.second_moment();
-        s.adam_steps = optimizer_.steps();
-        s.config = std::move(config);
-        return s;
+        return capture_training_state(params_, optimizer_, average_, step, seed, std::move(config));
     }
+    // The host list gets the state's weights, then the backend gets them from it.
     void restore(const training_state<Real>& s) {
-        detail::check_sizes(s, params_);
-        params_.assign_values(s.model);
+        restore_training_state(s, params_, optimizer_, average_);
         model_.network().upload();
-        average_.set_state(s.ema_updates, s.ema);
-        optimizer_.set_state(s.adam_steps, s.adam_m, s.adam_v);
     }
 
 private:

@@ -265,9 +265,11 @@ template <class Real>
 // ---- training state ---------------------------------------------------------
 
 // Copies the live objects of a run into a training_state.
-template <class Real>
+// Optimizer and Average: adam and ema, or their backend versions (backend_adam,
+// backend_ema), which give their state to the host in the same layout.
+template <class Real, class Optimizer = adam<Real>, class Average = ema<Real>>
 [[nodiscard]] training_state<Real> capture_training_state(const nn::parameter_list<Real>& params,
-                                                          const adam<Real>& optimizer, const ema<Real>& average,
+                                                          const Optimizer& optimizer, const Average& average,
                                                           std::uint64_t step, std::uint64_t seed,
                                                           config_map config = {}) {
     training_state<Real> s;
@@ -287,9 +289,9 @@ template <class Real>
 }
 
 // Puts a training_state back into the live objects.
-template <class Real>
+template <class Real, class Optimizer = adam<Real>, class Average = ema<Real>>
 void restore_training_state(const training_state<Real>& s, const nn::parameter_list<Real>& params,
-                            adam<Real>& optimizer, ema<Real>& average) {
+                            Optimizer& optimizer, Average& average) {
     detail::check_sizes(s, params);
     params.assign_values(s.model);
     average.set_state(s.ema_updates, s.ema);
