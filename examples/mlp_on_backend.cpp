@@ -58,7 +58,7 @@ void train_briefly(sgm::nn::mlp<Real>& net, const sgm::vp_sde<Real>& sde) {
     trainer.train();
     // Sample with the EMA weights: into the host copy of the parameters (the
     // host mlp inside the backend network), which the samplers below start from.
-    trainer.parameters().assign_values(trainer.average().shadow());
+    trainer.average().copy_to(trainer.parameters());
     net = model.network().host();
 }
 

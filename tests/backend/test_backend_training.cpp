@@ -202,6 +202,17 @@ TEST_CASE("backend_adam names the tensor of a non-finite gradient and checks res
 
     sgm::train::backend_ema<serial> average(tensors, 0.99);
     REQUIRE_THROWS_WITH(average.set_state(1, std::vector<double>(3)), Catch::Contains("shadow has 3 values"));
+    // The average reaches the host list (copy_to) and the backend tensors (copy_to_tensors).
+    const auto list = net.host().parameters();
+    const std::vector<double> quarter(list.value_count(), 0.25), half(list.value_count(), 0.5);
+    average.set_state(7, quarter);
+    average.copy_to_tensors();
+    net.download();
+    REQUIRE(list.flatten_values() == quarter);
+    average.set_state(8, half);
+    average.copy_to(list);
+    REQUIRE(list.flatten_values() == half);
+    REQUIRE(average.updates() == 8);
     REQUIRE_THROWS_WITH(sgm::train::backend_ema<serial>(tensors, 1.5), Catch::Contains("rate = 1.5"));
 }
 

@@ -61,6 +61,10 @@ public:
         updates_ = updates;
     }
 
+    // Writes the averaged weights into a host parameter list (as ema::copy_to),
+    // e.g. the host network's, to save them or to upload() them later.
+    void copy_to(const nn::parameter_list<Real>& params) const { params.assign_values(shadow()); }
+
     // Writes the averaged weights into the tensors' values, on the backend
     // (e.g. to sample with the average after training).
     void copy_to_tensors() const {
