@@ -238,6 +238,10 @@ std::vector<Real> conditioning(std::size_t n, std::uint64_t seed) {
     return v;
 }
 
+// The network benchmarked: the MNIST defaults, or another base width
+// (--base-channels 16 is the bundled mnist_vp model's).
+sgm::nn::unet_config bench_config{};
+
 struct row {
     int threads;
     std::size_t batch;
@@ -251,7 +255,7 @@ std::vector<row> bench(const std::vector<std::size_t>& batches, const std::vecto
     std::vector<row> rows;
     for (int threads : threads_list)
         for (std::size_t batch : batches) {
-            sgm::nn::unet<Real> net(sgm::nn::unet_config{}, sgm::nn::cpu_context(threads));
+            sgm::nn::unet<Real> net(bench_config, sgm::nn::cpu_context(threads));
             const std::size_t d = net.input_size();
             const auto x = normal_values(batch * d, 1);
             const auto c = conditioning(batch, 2);
@@ -315,7 +319,7 @@ double seconds_per_call(F&& pass, bool use_cpu, int reps, double min_seconds) {
 }
 
 void time_layers(std::size_t batch, int threads, int reps, double min_seconds) {
-    const auto ops = unet_layers(sgm::nn::unet_config{});
+    const auto ops = unet_layers(bench_config);
     std::vector<std::pair<layer_op, std::size_t>> distinct;
     for (const auto& op : ops) {
         if (op.type == layer_op::kind::dense) continue;  // the time MLP and the block embeddings: negligible
@@ -400,7 +404,7 @@ std::string config_json(const sgm::nn::unet_config& c) {
 // out of the comparison.
 void export_check(const std::filesystem::path& dir) {
     std::filesystem::create_directories(dir);
-    const sgm::nn::unet_config config{};
+    const sgm::nn::unet_config config = bench_config;
     sgm::nn::unet<Real> net(config, sgm::nn::cpu_context(1));
     sgm::io::tensor_file weights;
     std::uint64_t seed = 100;
@@ -438,7 +442,8 @@ void export_check(const std::filesystem::path& dir) {
                  "usage: sgm_bench_unet [--batches B...] [--threads T...] [--reps R] [--min-seconds S]\n"
                  "                      [--peak GFLOPS_PER_CORE] [--json FILE] [--only forward|forward_backward]\n"
                  "       sgm_bench_unet --layers [--batches B...] [--threads T...] [--reps R] [--min-seconds S]\n"
-                 "       sgm_bench_unet --export DIR\n");
+                 "       sgm_bench_unet --export DIR\n"
+                 "every form also takes --base-channels C (default 32; the bundled mnist_vp model has 16)\n");
     std::exit(2);
 }
 
@@ -471,6 +476,7 @@ int main(int argc, char** argv) {
         else if (a == "--json") json = value();
         else if (a == "--export") export_dir = value();
         else if (a == "--layers") layers = true;
+        else if (a == "--base-channels") bench_config.base_channels = std::stoul(value());
         else if (a == "--only") {
             const std::string v = value();
             if (v == "forward") which = passes::forward;
@@ -492,9 +498,10 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    check_layers_match(sgm::nn::unet_config{});
-    const flop_count f = unet_flops(sgm::nn::unet_config{});
-    std::printf("U-Net (MNIST defaults: 1x28x28, base 32, multipliers 1,2,2, 2 blocks, attention at 7x7), float\n");
+    check_layers_match(bench_config);
+    const flop_count f = unet_flops(bench_config);
+    std::printf("U-Net (MNIST: 1x28x28, base %zu, multipliers 1,2,2, 2 blocks, attention at 7x7), float\n",
+                bench_config.base_channels);
     std::printf("FLOPs per image: forward %.1f M (conv %.1f M, attention %.1f M, dense %.2f M), "
                 "forward+backward %.1f M\n",
                 f.forward * 1e-6, f.conv * 1e-6, f.attention * 1e-6, f.dense * 1e-6, (f.forward + f.backward) * 1e-6);
