@@ -89,8 +89,9 @@ public:
             }
         norm1_.forward(ctx, h_.data(), d_.data(), n);
         act1_.forward(ctx, d_.data(), f_.data(), n * out);
-        drop_.forward(ctx, f_.data(), g_.data(), n, out, mode);
-        conv1_.forward(ctx, g_.data(), y, n);
+        // In place: no backward reads f (SiLU's reads d), and in eval mode this is no copy.
+        drop_.forward(ctx, f_.data(), f_.data(), n, out, mode);
+        conv1_.forward(ctx, f_.data(), y, n);
         const Real* skip = x;
         if (skip_) {
             skip_->forward(ctx, x, skipped_.data(), n);
@@ -138,7 +139,7 @@ private:
         if (n <= capacity_) return;
         const std::size_t in = input_size(), out = output_size();
         for (auto* v : {&a_, &b_, &grad_in_a_, &grad_in_b_}) v->resize(n * in);
-        for (auto* v : {&h_, &d_, &f_, &g_, &dscaled_, &grad_out_a_, &grad_out_b_}) v->resize(n * out);
+        for (auto* v : {&h_, &d_, &f_, &dscaled_, &grad_out_a_, &grad_out_b_}) v->resize(n * out);
         if (skip_) skipped_.resize(n * out);
         projected_.resize(n * s_.out_channels);
         dprojected_.resize(n * s_.out_channels);
@@ -156,8 +157,8 @@ private:
     dropout<Real> drop_;
     conv2d<Real> conv1_;
     std::optional<conv2d<Real>> skip_;
-    // a = GN₀(x), b = SiLU(a), h = conv₀(b) + embed, d = GN₁(h), f = SiLU(d), g = dropout(f)
-    std::vector<Real> a_, b_, h_, d_, f_, g_, skipped_, projected_;
+    // a = GN₀(x), b = SiLU(a), h = conv₀(b) + embed, d = GN₁(h), f = dropout(SiLU(d))
+    std::vector<Real> a_, b_, h_, d_, f_, skipped_, projected_;
     std::vector<Real> dscaled_, grad_out_a_, grad_out_b_, grad_in_a_, grad_in_b_, dprojected_, de_local_;
     std::size_t capacity_ = 0;
 };
