@@ -30,15 +30,18 @@
 
 namespace {
 std::atomic<std::size_t> allocations{0};
+std::atomic<std::size_t> allocated_bytes{0};  // through the throwing operator new and new[]
 }  // namespace
 
 void* operator new(std::size_t size) {
     allocations.fetch_add(1, std::memory_order_relaxed);
+    allocated_bytes.fetch_add(size, std::memory_order_relaxed);
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) {
     allocations.fetch_add(1, std::memory_order_relaxed);
+    allocated_bytes.fetch_add(size, std::memory_order_relaxed);
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
@@ -126,6 +129,27 @@ TEST_CASE("a U-Net training step allocates nothing after warm-up", "[train][allo
         average.update(params);
     });
     CHECK(counted == 0);
+}
+
+TEST_CASE("a U-Net that only evaluates holds no gradient buffers", "[train][allocation]") {
+    // Sampling runs forwards only: the gradient buffers (as large as the
+    // activations) are allocated by the first backward, not by the first forward.
+    sgm::nn::unet<Real> net(small_unet(), sgm::nn::cpu_context(1));
+    const std::size_t n = 16, d = net.input_size();
+    const auto x = images(n, d);
+    const std::vector<Real> c(n, Real(0.5));
+    std::vector<Real> y(n * d), dx(n * d);
+    const std::size_t at_start = allocated_bytes.load();
+    net.forward(x.data(), c.data(), y.data(), n);
+    const std::size_t forward_bytes = allocated_bytes.load() - at_start;
+    net.forward(x.data(), c.data(), y.data(), n);
+    const std::size_t second_forward_bytes = allocated_bytes.load() - at_start - forward_bytes;
+    net.backward(y.data(), dx.data(), n, sgm::nn::gradients::parameters_and_input);
+    const std::size_t backward_bytes = allocated_bytes.load() - at_start - forward_bytes - second_forward_bytes;
+    INFO("bytes allocated: first forward " << forward_bytes << ", second " << second_forward_bytes
+                                           << ", first backward " << backward_bytes);
+    CHECK(second_forward_bytes == 0);
+    CHECK(backward_bytes > forward_bytes / 2);
 }
 
 TEST_CASE("MLP steps with the DDPM loss allocate nothing after warm-up", "[train][allocation]") {

@@ -103,6 +103,7 @@ public:
 
     // dy → dx (may be null), dL/de added into de, parameter grads per g.
     void backward(const cpu_context& ctx, const Real* dy, Real* dx, Real* de, std::size_t n, gradients g) {
+        grow_gradients(n);
         const std::size_t in = input_size(), out = output_size(), hw = s_.height * s_.width;
         const Real r = Real(1) / std::sqrt(Real(2));
         for (std::size_t i = 0; i < n * out; ++i) dscaled_[i] = dy[i] * r;
@@ -135,16 +136,25 @@ public:
     }
 
 private:
+    // Activations in forward; the gradient scratch at the first backward, so a
+    // network that only samples never holds it.
     void grow(std::size_t n) {
         if (n <= capacity_) return;
         const std::size_t in = input_size(), out = output_size();
-        for (auto* v : {&a_, &b_, &grad_in_a_, &grad_in_b_}) v->resize(n * in);
-        for (auto* v : {&h_, &d_, &f_, &dscaled_, &grad_out_a_, &grad_out_b_}) v->resize(n * out);
+        for (auto* v : {&a_, &b_}) v->resize(n * in);
+        for (auto* v : {&h_, &d_, &f_}) v->resize(n * out);
         if (skip_) skipped_.resize(n * out);
         projected_.resize(n * s_.out_channels);
+        capacity_ = n;
+    }
+
+    void grow_gradients(std::size_t n) {
+        if (n <= gradient_capacity_) return;
+        for (auto* v : {&grad_in_a_, &grad_in_b_}) v->resize(n * input_size());
+        for (auto* v : {&dscaled_, &grad_out_a_, &grad_out_b_}) v->resize(n * output_size());
         dprojected_.resize(n * s_.out_channels);
         de_local_.resize(n * s_.embedding_size);
-        capacity_ = n;
+        gradient_capacity_ = n;
     }
 
     residual_block_shape s_;
@@ -160,7 +170,7 @@ private:
     // a = GN₀(x), b = SiLU(a), h = conv₀(b) + embed, d = GN₁(h), f = dropout(SiLU(d))
     std::vector<Real> a_, b_, h_, d_, f_, skipped_, projected_;
     std::vector<Real> dscaled_, grad_out_a_, grad_out_b_, grad_in_a_, grad_in_b_, dprojected_, de_local_;
-    std::size_t capacity_ = 0;
+    std::size_t capacity_ = 0, gradient_capacity_ = 0;
 };
 
 }  // namespace sgm::nn

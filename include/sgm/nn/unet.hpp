@@ -106,6 +106,7 @@ public:
 
     void backward(const Real* dy, Real* dx, std::size_t n, gradients g) {
         sgm::detail::require(n == batch_, "unet::backward: batch ", n, " differs from the last forward's ", batch_);
+        grow_gradients(n);
         std::fill(demb_block_.begin(), demb_block_.begin() + static_cast<std::ptrdiff_t>(n * embed_size()), Real(0));
         // Gradients of the skip sources, in the order of skips_; each skip feeds exactly
         // one up stage, which overwrites its buffer.
@@ -265,26 +266,36 @@ private:
         return out;
     }
 
+    // Activations for n samples; the gradient buffers wait for the first backward
+    // (grow_gradients), so a network that only samples never holds them.
     void grow(std::size_t n) {
         if (n <= capacity_) return;
         const std::size_t e = embed_size(), c0 = config_.base_channels * config_.height * config_.width;
         emb_sin_.resize(n * config_.base_channels);
-        for (auto* v : {&emb_h_, &emb_h_act_, &emb_, &emb_block_, &demb_block_, &demb_, &demb_h_}) v->resize(n * e);
+        for (auto* v : {&emb_h_, &emb_h_act_, &emb_, &emb_block_}) v->resize(n * e);
         conv_in_out_.resize(n * c0);
-        conv_in_skip_grad_.resize(n * c0);
-        for (auto* v : {&norm_out_y_, &act_out_y_, &dtop_a_, &dtop_b_}) v->resize(n * norm_out_size_);
-        std::size_t largest = c0;
+        for (auto* v : {&norm_out_y_, &act_out_y_}) v->resize(n * norm_out_size_);
         for (stage* s : stages()) {
             s->out.resize(n * s->out_size);
             s->mid.resize(n * s->out_size);
-            s->dout_extra.resize(n * s->out_size);
-            s->dmid.resize(n * std::max(s->out_size, s->in_size + s->skip_size));
             if (s->skip_size > 0) s->concat.resize(n * (s->in_size + s->skip_size));
-            if (s->is_skip_source) s->skip_grad.resize(n * s->out_size);
-            s->dconcat.resize(n * (s->in_size + s->skip_size));
-            largest = std::max({largest, s->out_size, s->in_size + s->skip_size});
         }
         capacity_ = n;
+    }
+
+    void grow_gradients(std::size_t n) {
+        if (n <= gradient_capacity_) return;
+        const std::size_t e = embed_size(), c0 = config_.base_channels * config_.height * config_.width;
+        for (auto* v : {&demb_block_, &demb_, &demb_h_}) v->resize(n * e);
+        conv_in_skip_grad_.resize(n * c0);
+        for (auto* v : {&dtop_a_, &dtop_b_}) v->resize(n * norm_out_size_);
+        for (stage* s : stages()) {
+            s->dout_extra.resize(n * s->out_size);
+            s->dmid.resize(n * std::max(s->out_size, s->in_size + s->skip_size));
+            if (s->is_skip_source) s->skip_grad.resize(n * s->out_size);
+            s->dconcat.resize(n * (s->in_size + s->skip_size));
+        }
+        gradient_capacity_ = n;
     }
 
     const Real* forward_stage(stage& s, const Real* h, const Real* skip, std::size_t n) {
@@ -365,7 +376,7 @@ private:
     std::vector<Real> conv_in_out_, conv_in_skip_grad_, norm_out_y_, act_out_y_, dtop_a_, dtop_b_;
     std::vector<const Real*> skips_;  // rebuilt every pass: copies of a unet stay valid
     std::vector<Real*> skip_grads_;
-    std::size_t capacity_ = 0, batch_ = 0;
+    std::size_t capacity_ = 0, gradient_capacity_ = 0, batch_ = 0;
 };
 
 }  // namespace sgm::nn
