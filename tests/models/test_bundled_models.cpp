@@ -66,7 +66,7 @@ denoising denoise_test_digits(const fs::path& weights, float t, std::size_t coun
 }  // namespace
 
 TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", "[models][bundled]") {
-    for (const std::string name : {"mnist_vp", "mnist_vp_13k", "mnist_ve", "mnist_color_vp", "fashion_vp"}) {
+    for (const std::string name : {"mnist_vp", "mnist_vp_13k", "mnist_ve", "mnist_ve_13k", "mnist_color_vp", "fashion_vp"}) {
         const fs::path path = source_tree / "models" / name / "weights.safetensors";
         INFO(path.string());
         REQUIRE(fs::exists(path));
@@ -75,7 +75,8 @@ TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", 
         CHECK(spec.network.height == 28);
         CHECK(spec.network.width == 28);
         CHECK(spec.data.find("mnist") != std::string::npos);
-        if (name != "mnist_ve") {
+        const bool ve = name.starts_with("mnist_ve");
+        if (!ve) {
             CHECK(spec.sde.kind == sgm::models::sde_kind::vp);
             CHECK(spec.range == sgm::data::pixel_range::symmetric);
         } else {
@@ -88,7 +89,7 @@ TEST_CASE("bundled models: each file describes a 28x28 MNIST model of its SDE", 
 TEST_CASE("bundled models: the networks denoise held-out digits", "[models][bundled]") {
     // Noise from small to large; the denoiser must at least halve the error at
     // every level and cut it by 10x or more where the noise dominates.
-    for (const std::string name : {"mnist_vp", "mnist_vp_13k", "mnist_ve", "mnist_color_vp"}) {
+    for (const std::string name : {"mnist_vp", "mnist_vp_13k", "mnist_ve", "mnist_ve_13k", "mnist_color_vp"}) {
         const fs::path path = source_tree / "models" / name / "weights.safetensors";
         for (const float t : {0.2f, 0.5f, 0.8f}) {
             const auto r = denoise_test_digits(path, t, 32);
